@@ -1,0 +1,31 @@
+"""Handler registry: the names BPMN service tasks use, mapped to functions."""
+from typing import Callable
+
+from handlers.base import StepCall, StepOutcome
+
+Handler = Callable[[StepCall], StepOutcome]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(name: str):
+    def register(fn: Handler) -> Handler:
+        if name in _HANDLERS and _HANDLERS[name] is not fn:
+            raise ValueError(f"handler {name!r} registered twice")
+        _HANDLERS[name] = fn
+        return fn
+    return register
+
+
+def load_all() -> dict[str, Handler]:
+    """Import every capability module so its handlers register, and return the registry."""
+    import importlib
+    import pkgutil
+    import handlers
+    for module in pkgutil.iter_modules(handlers.__path__):
+        if module.name not in ("base", "registry"):
+            importlib.import_module(f"handlers.{module.name}")
+    return dict(_HANDLERS)
+
+
+def get(name: str) -> Handler:
+    return load_all()[name] if name not in _HANDLERS else _HANDLERS[name]
