@@ -1,0 +1,1 @@
+"""Domain: order statuses and lifecycle, validation rules, ids, clock."""
