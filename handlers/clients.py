@@ -1,0 +1,74 @@
+"""Client records in the bank core: find, create (and undo), merge duplicates."""
+from app.adapters.bank.errors import AlreadyExists, NotFound
+from handlers._common import bank_errors, depositor, results
+from handlers.base import BusinessError, StepCall, StepOutcome
+from handlers.registry import handler
+
+CANDIDATE_FIELDS = ("client_id", "last_name", "first_name", "middle_name", "birth_date",
+                    "passport")
+
+
+def _passport(call: StepCall) -> dict:
+    return depositor(call).get("passport") or {}
+
+
+@handler("clients.find_by_document")
+def find_by_document(call: StepCall) -> StepOutcome:
+    passport = _passport(call)
+    with bank_errors():
+        found = call.services.bank.find_clients_by_document(passport.get("series"),
+                                                            passport.get("number"))
+    if not found:
+        return StepOutcome(variables={"client_match": "none"})
+    if len(found) == 1:
+        return StepOutcome(results={"client_id": found[0]["client_id"], "client_created": False},
+                           variables={"client_match": "one"})
+    candidates = [{f: c.get(f) for f in CANDIDATE_FIELDS} for c in found]
+    return StepOutcome(results={"candidates": candidates}, variables={"client_match": "many"})
+
+
+@handler("clients.create_depositor")
+def create_depositor(call: StepCall) -> StepOutcome:
+    bank = call.services.bank
+    with bank_errors():
+        try:
+            client_id = bank.create_client(dict(depositor(call)), order_id=call.order_id,
+                                           idempotency_key=call.idempotency_key)
+            created = True
+        except AlreadyExists as exc:  # created before, under another key: use it
+            client_id = bank.get_client(exc.existing_id)["client_id"]
+            created = False
+    return StepOutcome(results={"client_id": client_id, "client_created": created})
+
+
+@handler("clients.deactivate_depositor")
+def deactivate_depositor(call: StepCall) -> StepOutcome:
+    """Compensation: deactivate the client only if this order created it."""
+    if not results(call).get("client_created") or not results(call).get("client_id"):
+        return StepOutcome()
+    with bank_errors():
+        try:
+            call.services.bank.deactivate_client(results(call)["client_id"],
+                                                 idempotency_key=call.idempotency_key)
+        except NotFound:
+            return StepOutcome()
+    return StepOutcome(results={"client_deactivated": True})
+
+
+@handler("clients.merge_records")
+def merge_records(call: StepCall) -> StepOutcome:
+    """Back office: merge duplicate records (params `client_ids` or the order's candidates)
+    into the survivor (params `survivor`, result `survivor_client_id`, else the first)."""
+    ids = list(call.params.get("client_ids") or
+               [c["client_id"] for c in results(call).get("candidates") or []])
+    survivor = call.params.get("survivor") or results(call).get("survivor_client_id")
+    if survivor and survivor not in ids:
+        ids.insert(0, survivor)
+    if len(set(ids)) < 2:
+        raise BusinessError("precondition_failed", "merging needs at least two client records")
+    with bank_errors():
+        client_id = call.services.bank.merge_clients(ids, survivor=survivor,
+                                                     idempotency_key=call.idempotency_key)
+    return StepOutcome(results={"client_id": client_id, "client_created": False,
+                                "merged_client_ids": [c for c in ids if c != client_id]},
+                       variables={"client_match": "one"})

@@ -1,0 +1,66 @@
+"""Escrow accounts: reserve and release, bind to and unbind from the developer's project."""
+from app.adapters.bank.errors import AlreadyExists, NotFound
+from handlers._common import bank_errors, order_data, require_result, results
+from handlers.base import StepCall, StepOutcome
+from handlers.registry import handler
+
+
+@handler("escrow.reserve_account")
+def reserve_account(call: StepCall) -> StepOutcome:
+    data = order_data(call)
+    client_id = require_result(call, "client_id")
+    with bank_errors():
+        try:
+            account = call.services.bank.reserve_escrow_account(
+                call.order_id, client_id, data.get("amount"), data.get("escrow_until"),
+                idempotency_key=call.idempotency_key)
+        except AlreadyExists as exc:
+            account = exc.existing_id
+    return StepOutcome(results={"escrow_account": account})
+
+
+@handler("escrow.release_account")
+def release_account(call: StepCall) -> StepOutcome:
+    """Compensation. Falls back to asking the bank if the result was never recorded."""
+    bank = call.services.bank
+    with bank_errors():
+        account = results(call).get("escrow_account") or bank.find_escrow_account(call.order_id)
+        if not account:
+            return StepOutcome()
+        try:
+            bank.release_escrow_account(account, idempotency_key=call.idempotency_key)
+        except NotFound:
+            return StepOutcome()
+    return StepOutcome(results={"escrow_released": True})
+
+
+@handler("escrow.bind_to_developer")
+def bind_to_developer(call: StepCall) -> StepOutcome:
+    account = require_result(call, "escrow_account")
+    project = call.order.get("project") or {}
+    with bank_errors():
+        try:
+            binding_id = call.services.bank.bind_to_developer(
+                account, project.get("developer_account"), project.get("id"),
+                idempotency_key=call.idempotency_key)
+        except AlreadyExists as exc:
+            binding_id = exc.existing_id
+    return StepOutcome(results={"binding_id": binding_id})
+
+
+@handler("escrow.unbind_from_developer")
+def unbind_from_developer(call: StepCall) -> StepOutcome:
+    """Compensation. Falls back to asking the bank if the result was never recorded."""
+    bank = call.services.bank
+    with bank_errors():
+        binding_id = results(call).get("binding_id")
+        account = results(call).get("escrow_account") or bank.find_escrow_account(call.order_id)
+        if not binding_id and account:
+            binding_id = bank.find_binding(account)
+        if not binding_id:
+            return StepOutcome()
+        try:
+            bank.unbind(binding_id, idempotency_key=call.idempotency_key)
+        except NotFound:
+            return StepOutcome()
+    return StepOutcome(results={"binding_unbound": True})

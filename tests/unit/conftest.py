@@ -1,0 +1,29 @@
+"""Fixtures for the unit tests of adapters, handlers, validation and signing."""
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.adapters.bank.simulated import SimulatedBank  # noqa: E402
+from handlers.base import Services, StepCall  # noqa: E402
+
+from tests.unit.unit_data import NOW, DEPOSITOR, make_order  # noqa: E402,F401
+
+
+@pytest.fixture
+def bank():
+    return SimulatedBank(clock=lambda: NOW)
+
+
+@pytest.fixture
+def call_factory(bank):
+    def make(order, key="k1", params=None, signing=None, sms=None, attempt=1, now=NOW):
+        return StepCall(order_id=order["id"], order=order, params=params or {},
+                        idempotency_key=key, attempt=attempt,
+                        services=Services(bank=bank, sms=sms, signing=signing),
+                        settings=None, now=now)
+    return make
