@@ -27,3 +27,27 @@ def call_factory(bank):
                         services=Services(bank=bank, sms=sms, signing=signing),
                         settings=None, now=now)
     return make
+
+
+@pytest.fixture
+def mongo():
+    """An empty mongomock database as mongoengine's default connection."""
+    import mongoengine
+    import mongomock
+    mongoengine.disconnect(alias="default")
+    mongoengine.connect("test", host="mongodb://localhost", alias="default",
+                        mongo_client_class=mongomock.MongoClient)
+    yield mongoengine.get_db()
+    mongoengine.disconnect(alias="default")
+
+
+@pytest.fixture
+def outbox():
+    from app.adapters.sms.outbox import DevOutbox
+    return DevOutbox(clock=lambda: NOW)
+
+
+@pytest.fixture
+def signing(mongo, outbox):
+    from app.signing import SigningService, SigningSettings
+    return SigningService(outbox, SigningSettings(hash_iterations=1000))

@@ -1,0 +1,45 @@
+"""The signing challenge: one document per order (the code's salted hash, never the code).
+
+Writes are conditional single-document updates. `write_lock` also serialises them inside
+one process, because mongomock (the embedded default) does not apply updates atomically
+across threads; on real MongoDB the conditions alone are enough.
+"""
+import threading
+
+from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
+
+write_lock = threading.RLock()
+
+ACTIVE, EXPIRED, DEAD, CONFIRMED, REVOKED = "active", "expired", "dead", "confirmed", "revoked"
+
+
+class SigningChallenge(Document):
+    meta = {"collection": "signing_challenges", "strict": False}
+    order_id = StringField(primary_key=True)
+    phone = StringField()
+    document_hash = StringField()          # sha256 of the canonical JSON of the signed data
+    code_hash = StringField()              # pbkdf2-sha256 of the current code, hex
+    code_salt = StringField()              # per-code random salt, hex
+    code_no = IntField(default=0)          # which code this is (1 = first sent)
+    expires_at = DateTimeField()
+    attempts_left = IntField(default=0)
+    sent_at = ListField(DateTimeField())   # every send, oldest first (daily cap, evidence)
+    last_sent_at = DateTimeField()
+    resend_requested_at = DateTimeField()  # set by a granted request, cleared by the next send
+    issued_keys = ListField(StringField()) # idempotency keys of sends already done
+    status = StringField(default=ACTIVE)   # active | expired | dead | confirmed | revoked
+    confirmed_at = DateTimeField()
+    revoked_at = DateTimeField()
+    evidence = DictField()                 # phone, sent_at, entered_at, document_hash, code_no
+    version = IntField(default=0)          # optimistic concurrency of issue / resend requests
+
+
+def load(order_id: str) -> SigningChallenge | None:
+    return SigningChallenge.objects(order_id=order_id).first()
+
+
+def update_where(order_id: str, conditions: dict, **changes) -> bool:
+    """Apply mongoengine update `changes` if the document matches `conditions`; True if so."""
+    with write_lock:
+        return SigningChallenge.objects(order_id=order_id, **conditions).update_one(
+            **changes) == 1
