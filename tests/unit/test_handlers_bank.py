@@ -150,3 +150,18 @@ def test_merge_records(bank, call_factory):
 def test_merge_needs_two(call_factory):
     with pytest.raises(BusinessError):
         run(call_factory, "clients.merge_records", make_order())
+
+
+def test_backoffice_escalate_changes_nothing(bank, call_factory):
+    out = run(call_factory, "backoffice.escalate", make_order())
+    assert out.results == {"backoffice_escalated_at": "2026-11-25T10:00:00Z"}
+    assert bank.effects() == {}
+
+
+def test_every_model_handler_is_registered():
+    import re
+    from pathlib import Path
+    names = set()
+    for path in (Path(__file__).resolve().parents[2] / "bpmn").glob("*.bpmn"):
+        names |= set(re.findall(r'serviceTaskOperator id="([^"]+)"', path.read_text()))
+    assert names <= set(H)
