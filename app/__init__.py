@@ -1,0 +1,1 @@
+"""escrow-bpmn: escrow-account orders for shared construction, run as BPMN processes."""

@@ -1,0 +1,1 @@
+"""REST API (flask-smorest): blueprints per resource, schemas as the one definition of shapes."""

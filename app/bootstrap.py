@@ -1,0 +1,144 @@
+"""Wire the parts once: the same code on the embedded default and in production.
+
+Only configuration differs: where Kafka is (embedded mock cluster or real brokers), where
+MongoDB is (mongomock or a real server), and whether demo data and dev endpoints exist.
+"""
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from app.adapters.bank import seed as bank_seed
+from app.adapters.bank.simulated import SimulatedBank
+from app.adapters.sms.http_gateway import HttpSmsGateway
+from app.adapters.sms.outbox import DevOutbox
+from app.config import Settings, load_settings
+from app.engine import ProcessEngine, RetryPolicy
+from app.messaging import kafka
+from app.messaging.outbox import OutboxRelay
+from app.process_models import ModelCatalog
+from app.signing import SigningService, SigningSettings
+from app.store import connection
+from app.store.documents import Project, User
+from app.store.orders import OrderRepository
+from app.worker.consumer import CommandConsumer
+from app.worker.process_manager import ProcessManager
+from app.worker.scheduler import Scheduler
+from handlers import registry
+from handlers.base import Services
+
+log = logging.getLogger(__name__)
+
+DEMO_USERS = [  # embedded default only; production has none
+    ("demo-manager-1", "u-manager-1", "Maria Manager (dev-1)", "manager", "dev-1"),
+    ("demo-manager-2", "u-manager-2", "Mikhail Manager (dev-2)", "manager", "dev-2"),
+    ("demo-backoffice", "u-backoffice", "Boris Back-office", "backoffice", None),
+    ("demo-analyst", "u-analyst", "Alla Analyst", "analyst", None),
+    ("demo-admin", "u-admin", "Anton Admin", "admin", None),
+]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class System:
+    settings: Settings
+    bootstrap: str
+    repo: OrderRepository
+    catalog: ModelCatalog
+    bank: SimulatedBank
+    sms: object
+    signing: object
+    process_manager: ProcessManager
+    producer: object
+    relay: OutboxRelay
+    scheduler: Scheduler
+    embedded_kafka: object = None
+    consumers: list = field(default_factory=list)
+    threads: list = field(default_factory=list)
+
+    def start_background(self, workers: int | None = None) -> None:
+        """Relay, scheduler and worker threads (the embedded default runs them in-process)."""
+        self._spawn("outbox-relay", self.relay.run)
+        self._spawn("scheduler", self.scheduler.run)
+        for n in range(workers if workers is not None else self.settings.embedded_workers):
+            self.add_worker(f"worker-{n + 1}")
+
+    def add_worker(self, name: str) -> CommandConsumer:
+        consumer = CommandConsumer(self.bootstrap, self.settings, self.process_manager,
+                                   self.producer, name=name)
+        self.consumers.append(consumer)
+        self._spawn(name, consumer.run)
+        return consumer
+
+    def _spawn(self, name, target) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.relay.stop()
+        self.scheduler.stop()
+        for consumer in self.consumers:
+            consumer.stop()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.producer.flush(5)
+        if self.embedded_kafka:
+            self.embedded_kafka.close()
+
+
+def build(settings: Settings | None = None, **overrides) -> System:
+    settings = settings or load_settings(**overrides)
+    embedded_kafka = None
+    bootstrap = settings.kafka_bootstrap
+    if not bootstrap:
+        embedded_kafka = kafka.EmbeddedKafka()
+        bootstrap = embedded_kafka.bootstrap
+    log.info("Kafka bootstrap: %s%s", bootstrap, " (embedded mock cluster)" if embedded_kafka else "")
+    connection.connect(settings.mongo_uri)
+
+    producer = kafka.producer(bootstrap)
+    repo = OrderRepository(history_cap=settings.history_inline_cap)
+    relay = OutboxRelay(repo, producer, settings)
+    scheduler = Scheduler(repo, producer, settings)
+
+    def on_write(order_id, doc):
+        relay.hint(order_id)
+        scheduler.hint(order_id, doc)
+    repo.on_write = on_write
+
+    handlers = registry.load_all()
+    engine = ProcessEngine(set(handlers), settings.forms_dir,
+                           default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s))
+    catalog = ModelCatalog(engine)
+    catalog.deploy_directory(settings.bpmn_dir)
+
+    bank = SimulatedBank()
+    sms, signing = _signing(settings)
+    services = Services(bank=bank, sms=sms, signing=signing)
+    pm = ProcessManager(repo, catalog, handlers, services, settings)
+    if settings.embedded:
+        seed_demo_data()
+    return System(settings=settings, bootstrap=bootstrap, repo=repo, catalog=catalog, bank=bank,
+                  sms=sms, signing=signing, process_manager=pm, producer=producer, relay=relay,
+                  scheduler=scheduler, embedded_kafka=embedded_kafka)
+
+
+def _signing(settings: Settings):
+    if settings.sms_url:
+        sms = HttpSmsGateway(settings.sms_url, settings.sms_user, settings.sms_password)
+    else:
+        sms = DevOutbox()
+    return sms, SigningService(sms, SigningSettings.from_settings(settings))
+
+
+def seed_demo_data() -> None:
+    for token, user_id, name, role, company in DEMO_USERS:
+        User(id=user_id, name=name, role=role, company=company, token_hash=token_hash(token)).save()
+    for project in bank_seed.PROJECTS:
+        Project(id=project["id"], name=project["name"], developer=project["developer"],
+                developer_name=project.get("developer_name"),
+                developer_account=project["developer_account"], bik=bank_seed.BANK_BIK).save()

@@ -1,0 +1,104 @@
+"""Every setting, read from the environment in one place.
+
+The embedded default (no variables set) runs everything in one process: an in-process
+librdkafka mock cluster, mongomock, the simulated bank core and the dev SMS outbox.
+Production sets ESCROW_ENV=production, ESCROW_KAFKA_BOOTSTRAP and ESCROW_MONGO_URI.
+"""
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name, default, cast=str):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if cast is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return cast(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "embedded"                      # embedded | production
+    host: str = "127.0.0.1"
+    port: int = 5000
+    kafka_bootstrap: str | None = None         # None: start the embedded mock cluster
+    mongo_uri: str = "mongomock://localhost/escrow"
+    topic_prefix: str = "escrow."
+    topic_partitions: int = 4
+    consumer_group: str = "escrow-process-manager"
+    embedded_workers: int = 1                  # worker threads in the embedded process
+    run_worker_in_app: bool = True             # embedded: worker, relay, scheduler as threads
+    bpmn_dir: Path = ROOT / "bpmn"
+    forms_dir: Path = ROOT / "forms"
+    # Retries (per service task in the model; these are the defaults)
+    retry_max_attempts: int = 3
+    retry_base_s: float = 1.0
+    retry_max_s: float = 300.0
+    # Signing by SMS code
+    code_ttl_s: int = 300
+    code_max_attempts: int = 3
+    code_resend_s: int = 60
+    code_daily_cap: int = 5
+    sign_wait_s: float = 3.0                   # how long POST .../signature waits for SIGNED
+    # Back office
+    backoffice_sla_s: int = 4 * 3600
+    # Limits
+    max_amount_kopecks: int = 50_000_000_000   # 500 million roubles
+    insured_limit_kopecks: int = 1_000_000_000  # 10 million roubles: a warning, not a limit
+    history_inline_cap: int = 20
+    applied_commands_cap: int = 50
+    # Background loops
+    scheduler_interval_s: float = 0.2
+    scheduler_full_scan_s: float = 5.0
+    relay_interval_s: float = 0.05
+    relay_full_scan_s: float = 2.0
+    # SMS gateway (production)
+    sms_url: str | None = None
+    sms_user: str | None = None
+    sms_password: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        return self.env != "production"
+
+    @property
+    def dev_endpoints(self) -> bool:
+        """Fault injection, the SMS outbox and the Kafka address: embedded default only."""
+        return self.embedded
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+_ENV_NAMES = {
+    "env": "ESCROW_ENV", "host": "HOST", "port": "PORT",
+    "kafka_bootstrap": "ESCROW_KAFKA_BOOTSTRAP", "mongo_uri": "ESCROW_MONGO_URI",
+    "sms_url": "ESCROW_SMS_URL", "sms_user": "ESCROW_SMS_USER",
+    "sms_password": "ESCROW_SMS_PASSWORD", "log_level": "ESCROW_LOG_LEVEL",
+}
+
+
+def env_name(field_name: str) -> str:
+    return _ENV_NAMES.get(field_name, "ESCROW_" + field_name.upper())
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment; keyword overrides win (tests, benchmark)."""
+    values = {}
+    for f in fields(Settings):
+        cast = type(f.default) if f.default is not None else str  # bool, int, float, Path, str
+        values[f.name] = _env(env_name(f.name), f.default, cast)
+    values.update(overrides)
+    settings = Settings(**values)
+    if settings.env == "production" and (not settings.kafka_bootstrap
+                                         or settings.mongo_uri.startswith("mongomock")):
+        raise SystemExit("ESCROW_ENV=production needs ESCROW_KAFKA_BOOTSTRAP and ESCROW_MONGO_URI")
+    return settings

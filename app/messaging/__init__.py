@@ -1,0 +1,1 @@
+"""Kafka: topics, command envelopes, the outbox relay."""

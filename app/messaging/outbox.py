@@ -1,0 +1,95 @@
+"""Outbox relay: publishes events committed inside order documents, then removes them.
+
+Writers in this process hint which orders have news (no polling delay, no collection scans);
+a periodic scan catches everything else (other processes, restarts). Delivery is at least once:
+an event is removed only after the broker acknowledged it.
+"""
+import json
+import logging
+import threading
+import time
+
+from app.messaging import topics
+from app.messaging.context import build_context
+
+log = logging.getLogger(__name__)
+
+
+def _encode(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+class OutboxRelay:
+    def __init__(self, repo, producer, settings):
+        self.repo = repo
+        self.producer = producer
+        self.settings = settings
+        self._hints: set[str] = set()
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._last_scan = 0.0
+        self.published = 0
+
+    def hint(self, order_id: str) -> None:
+        with self._wake:
+            self._hints.add(order_id)
+            self._wake.notify()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._wake:
+            self._wake.notify()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.relay_once()
+            except Exception:  # keep relaying; the scan will retry what failed
+                log.exception("outbox relay pass failed")
+                time.sleep(0.5)
+
+    def relay_once(self, wait: bool = True) -> int:
+        with self._wake:
+            if wait and not self._hints and not self._scan_due():
+                self._wake.wait(self.settings.relay_interval_s)
+            ids, self._hints = self._hints, set()
+        orders = [self.repo.get(i) for i in ids]
+        if self._scan_due():
+            self._last_scan = time.monotonic()
+            orders += [self.repo.get(o["_id"]) for o in self.repo.with_pending_outbox() if o["_id"] not in ids]
+        return self.publish([o for o in orders if o and o.get("outbox")])
+
+    def _scan_due(self) -> bool:
+        return time.monotonic() - self._last_scan >= self.settings.relay_full_scan_s
+
+    def publish(self, orders: list[dict]) -> int:
+        delivered: dict[str, list[str]] = {}
+
+        def on_delivery(order_id, event_id):
+            def report(error, _msg):
+                if error is None:
+                    delivered.setdefault(order_id, []).append(event_id)
+                else:
+                    log.warning("outbox event %s not delivered: %s", event_id, error)
+            return report
+
+        for order in orders:
+            context_sent = False
+            for event in order["outbox"]:
+                if event["topic"] == topics.CONTEXT:
+                    if context_sent:  # one record with the newest context stands for all markers
+                        delivered.setdefault(order["_id"], []).append(event["id"])
+                        continue
+                    value, context_sent = build_context(order), True
+                else:
+                    value = event["value"]
+                self.producer.produce(self.settings.topic(event["topic"]), key=order["_id"].encode(),
+                                      value=_encode(value), on_delivery=on_delivery(order["_id"], event["id"]))
+                self.producer.poll(0)
+        if orders:
+            self.producer.flush(10)
+        for order_id, event_ids in delivered.items():
+            self.repo.remove_outbox(order_id, event_ids)
+        count = sum(len(v) for v in delivered.values())
+        self.published += count
+        return count

@@ -1,0 +1,68 @@
+"""Versioned process models: deploy BPMN files, keep every version, load specs by hash.
+
+Running instances stay on the version they started with; new orders take the latest.
+Deploying files whose spec is unchanged returns the existing version.
+"""
+import json
+import threading
+from pathlib import Path
+
+from app.domain.clock import utcnow
+from app.messaging import topics
+from app.store.documents import ProcessModel
+
+ORDER_PROCESS = "order_creation"
+
+
+class ModelCatalog:
+    def __init__(self, engine, on_deploy=None):
+        self.engine = engine
+        self.on_deploy = on_deploy or (lambda record: None)  # e.g. publish to the models topic
+        self._by_hash: dict = {}
+        self._lock = threading.Lock()
+
+    def deploy(self, name: str, files: dict[str, bytes], actor: str) -> ProcessModel:
+        """Validate and store a new version (ModelError from the engine when invalid)."""
+        parsed = self.engine.parse(files, name)
+        latest = self.latest(name)
+        if latest and latest.spec_hash == parsed.spec_hash:
+            return latest
+        version = latest.version + 1 if latest else 1
+        record = ProcessModel(id=f"{name}:{version}", name=name, version=version,
+                              spec_hash=parsed.spec_hash,
+                              files={k: v.decode() if isinstance(v, bytes) else v for k, v in files.items()},
+                              spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor)
+        record.save(force_insert=True)
+        self._by_hash[parsed.spec_hash] = parsed
+        self.on_deploy(record)
+        return record
+
+    def deploy_directory(self, bpmn_dir: Path, name: str = ORDER_PROCESS, actor: str = "system"):
+        files = {p.name: p.read_bytes() for p in sorted(Path(bpmn_dir).glob("*.bpmn"))}
+        return self.deploy(name, files, actor)
+
+    def latest(self, name: str) -> ProcessModel | None:
+        return ProcessModel.objects(name=name).order_by("-version").first()
+
+    def versions(self, name: str | None = None) -> list[ProcessModel]:
+        query = ProcessModel.objects(name=name) if name else ProcessModel.objects()
+        return list(query.order_by("name", "-version"))
+
+    def get(self, spec_hash: str):
+        """The parsed model for a spec hash, from the cache or rebuilt from its stored spec."""
+        parsed = self._by_hash.get(spec_hash)
+        if parsed is None:
+            with self._lock:
+                record = ProcessModel.objects(spec_hash=spec_hash).first()
+                if record is None:
+                    raise KeyError(f"no deployed model with spec {spec_hash}")
+                parsed = self.engine.model_from_spec(json.loads(record.spec_json))
+                self._by_hash[spec_hash] = parsed
+        return parsed
+
+
+def model_record(record: ProcessModel) -> dict:
+    """The form a deployment takes on the models topic (and in the API)."""
+    return {"id": record.id, "name": record.name, "version": record.version,
+            "spec_hash": record.spec_hash, "deployed_at": record.deployed_at.isoformat(),
+            "deployed_by": record.deployed_by, "files": record.files, "topic": topics.MODELS}

@@ -1,0 +1,1 @@
+"""MongoDB persistence through mongoengine (mongomock on the embedded default)."""

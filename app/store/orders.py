@@ -1,0 +1,142 @@
+"""Order repository: atomic single-document writes, the outbox, history paging."""
+from datetime import datetime
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from app.domain.clock import utcnow
+from app.domain.ids import new_id
+from app.store.connection import atomic
+from app.store.documents import HistoryEntry, Order
+
+
+class ConcurrencyError(Exception):
+    """Someone else saved the order first: reload and redo."""
+
+
+class DuplicateOrder(Exception):
+    def __init__(self, order_id: str):
+        super().__init__(order_id)
+        self.order_id = order_id
+
+
+def history_entry(actor: str, action: str, at: datetime | None = None, **detail) -> dict:
+    return {"id": new_id("h"), "at": at or utcnow(), "actor": actor, "action": action,
+            "detail": detail}
+
+
+def _coll():
+    return Order._get_collection()
+
+
+class OrderRepository:
+    def __init__(self, history_cap: int = 20, on_write=None):
+        self.history_cap = history_cap
+        self.on_write = on_write or (lambda order_id, doc: None)  # hint for relay/scheduler
+
+    # --- reads -------------------------------------------------------------------------
+    def get(self, order_id: str) -> dict | None:
+        return _coll().find_one({"_id": order_id})
+
+    def find(self, query: dict, sort=(("created_at", -1),), skip=0, limit=0, projection=None):
+        cursor = _coll().find(query, projection).sort(list(sort)).skip(skip)
+        return list(cursor.limit(limit) if limit else cursor)
+
+    def count(self, query: dict) -> int:
+        return _coll().count_documents(query)
+
+    def by_idempotency_key(self, company: str, key: str) -> dict | None:
+        return _coll().find_one({"company": company, "idempotency_key": key})
+
+    def full_history(self, order: dict) -> list[dict]:
+        older = [e.to_mongo().to_dict() for e in HistoryEntry.objects(order_id=order["_id"]).order_by("at")]
+        for entry in older:
+            entry["id"] = entry.pop("_id")
+        return older + list(order.get("history", []))
+
+    # --- writes ------------------------------------------------------------------------
+    def create(self, doc: dict) -> dict:
+        """Insert a new order with its first outbox events; DuplicateOrder on a repeated key."""
+        with atomic():
+            if doc.get("idempotency_key"):
+                existing = self.by_idempotency_key(doc["company"], doc["idempotency_key"])
+                if existing:
+                    raise DuplicateOrder(existing["_id"])
+            try:
+                _coll().insert_one(doc)
+            except DuplicateKeyError:
+                raise DuplicateOrder(self.by_idempotency_key(doc["company"], doc["idempotency_key"])["_id"])
+        self.on_write(doc["_id"], doc)
+        return doc
+
+    def save(self, order_id: str, expected_version: int, changes: dict,
+             outbox: list[dict] = (), history: list[dict] = (), extra: dict | None = None) -> dict:
+        """Commit process changes, new outbox events and history in one conditional update."""
+        update = {"$set": {**changes, "updated_at": utcnow()}, "$inc": {"version": 1}}
+        if outbox:
+            update["$push"] = {"outbox": {"$each": list(outbox)}}
+        if history:
+            update.setdefault("$push", {})["history"] = {"$each": list(history)}
+        for op, fields in (extra or {}).items():
+            update.setdefault(op, {}).update(fields)
+        with atomic():
+            doc = _coll().find_one_and_update({"_id": order_id, "version": expected_version}, update,
+                                              return_document=ReturnDocument.AFTER)
+        if doc is None:
+            raise ConcurrencyError(order_id)
+        if len(doc.get("history", [])) > self.history_cap:
+            doc = self._page_out_history(doc)
+        self.on_write(order_id, doc)
+        return doc
+
+    def append(self, order_id: str, outbox: list[dict] = (), history: list[dict] = (),
+               set_fields: dict | None = None, condition: dict | None = None) -> dict | None:
+        """API-side write that does not touch process state: queue a command, note history.
+
+        It does not bump `version`, so it never conflicts with the worker's saves.
+        Returns the updated order, or None when `condition` did not match.
+        """
+        update: dict = {}
+        if outbox:
+            update["$push"] = {"outbox": {"$each": list(outbox)}}
+        if history:
+            update.setdefault("$push", {})["history"] = {"$each": list(history)}
+        if set_fields:
+            update["$set"] = set_fields
+        with atomic():
+            doc = _coll().find_one_and_update({"_id": order_id, **(condition or {})}, update,
+                                              return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            self.on_write(order_id, doc)
+        return doc
+
+    def update_fields(self, query: dict, update: dict) -> dict | None:
+        """A small conditional update (claims, incident notes); no version bump."""
+        with atomic():
+            return _coll().find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+
+    def remove_outbox(self, order_id: str, event_ids: list[str]) -> None:
+        with atomic():
+            _coll().update_one({"_id": order_id}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}})
+
+    def with_pending_outbox(self, limit: int = 500) -> list[dict]:
+        return list(_coll().find({"outbox.0": {"$exists": True}}, {"outbox": 1, "version": 1}).limit(limit))
+
+    def due_for_wakeup(self, now: datetime, limit: int = 500) -> list[dict]:
+        return list(_coll().find({"next_wake_at": {"$ne": None, "$lte": now}},
+                                 {"next_wake_at": 1}).limit(limit))
+
+    # --- history paging ----------------------------------------------------------------
+    def _page_out_history(self, doc: dict) -> dict:
+        """Move the oldest inline entries to order_history (idempotent), then trim inline."""
+        entries = doc["history"][: len(doc["history"]) - self.history_cap]
+        coll = HistoryEntry._get_collection()
+        for e in entries:
+            coll.replace_one({"_id": e["id"]}, {"_id": e["id"], "order_id": doc["_id"], "at": e["at"],
+                                                "actor": e["actor"], "action": e["action"],
+                                                "detail": e.get("detail", {})}, upsert=True)
+        ids = [e["id"] for e in entries]
+        with atomic():
+            return _coll().find_one_and_update({"_id": doc["_id"]},
+                                               {"$pull": {"history": {"id": {"$in": ids}}}},
+                                               return_document=ReturnDocument.AFTER)

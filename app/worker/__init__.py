@@ -1,0 +1,1 @@
+"""The process manager: consumes order commands and advances BPMN instances."""

@@ -1,0 +1,120 @@
+"""One order being advanced by the worker: its document, its engine instance, its pending writes.
+
+Derived views (status, open user tasks, wake-up time) are recomputed from the engine after
+every change, so they can never disagree with the process state.
+"""
+import json
+from datetime import datetime, timedelta
+
+from app.domain import statuses
+from app.domain.clock import as_utc
+from app.domain.ids import new_id
+from app.messaging import topics
+from app.store.orders import history_entry
+from app.worker import steps as step_book
+
+
+class OrderRun:
+    def __init__(self, doc: dict, instance, now: datetime, settings):
+        self.doc = doc
+        self.inst = instance
+        self.now = now
+        self.settings = settings
+        self.steps = [dict(s) for s in doc.get("steps", [])]
+        self.results = dict(doc.get("results", {}))
+        self.incidents = [dict(i) for i in doc.get("incidents", [])]
+        self.applied = list(doc.get("applied_commands", []))
+        self.status = doc.get("status") or statuses.DRAFT
+        self.open_tasks = list(doc.get("open_tasks", []))
+        self.outbox: list[dict] = []
+        self.history: list[dict] = []
+        self.dirty = False
+
+    # --- what the handlers see ------------------------------------------------------------
+    def order_view(self) -> dict:
+        return {"id": self.doc["_id"], "company": self.doc["company"], "project": self.doc["project"],
+                "data": self.doc["data"], "results": self.results, "variables": self.inst.data}
+
+    # --- changes ----------------------------------------------------------------------------
+    def mark_applied(self, command_id: str) -> None:
+        self.applied = (self.applied + [command_id])[-self.settings.applied_commands_cap:]
+        self.dirty = True
+
+    def note(self, actor: str, action: str, **detail) -> None:
+        self.history.append(history_entry(actor, action, at=self.now, **detail))
+        self.dirty = True
+
+    def open_incident(self, step: str, task_id: str, handler: str, error: str, attempts: int) -> dict:
+        incident = {"id": new_id("inc"), "order_id": self.doc["_id"], "step": step, "task_id": task_id,
+                    "handler": handler, "error": error, "attempts": attempts, "status": "open",
+                    "created_at": self.now, "closed_at": None, "closed_by": None, "reason": None}
+        self.incidents.append(incident)
+        self.note("worker", "incident.opened", incident_id=incident["id"], step=step, error=error)
+        return incident
+
+    def open_incident_for(self, task_id: str) -> dict | None:
+        return next((i for i in self.incidents if i["task_id"] == task_id and i["status"] == "open"), None)
+
+    def close_incident(self, incident: dict, actor: str, how: str, reason: str | None = None) -> None:
+        incident.update(status=how, closed_at=self.now, closed_by=actor, reason=reason)
+        self.note(actor, f"incident.{how}", incident_id=incident["id"], reason=reason)
+
+    # --- derived views ----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Recompute status, user-task entries and the wake-up time from the engine."""
+        self._sync_user_tasks()
+        if any(i["status"] == "open" for i in self.incidents):
+            new_status = statuses.INCIDENT
+        else:
+            new_status = self.inst.status() or statuses.PROCESSING
+        if new_status != self.status:
+            statuses.check_transition(self.status, new_status)
+            self.note("process", "status", **{"from": self.status, "to": new_status})
+            self.outbox.append({"id": new_id("evt"), "topic": topics.EVENTS, "value": {
+                "type": "order.status_changed", "order_id": self.doc["_id"], "from": self.status,
+                "to": new_status, "at": self.now.isoformat()}})
+            self.status = new_status
+        self.dirty = True
+
+    def _sync_user_tasks(self) -> None:
+        ready = {t.task_id: t for t in self.inst.ready_user_tasks()}
+        for entry in self.steps:
+            if entry.get("kind") == "user" and entry["state"] == "waiting" and entry["task_id"] not in ready:
+                entry.update(state="completed" if entry.get("completed") else "interrupted",
+                             finished_at=self.now)
+        for task in ready.values():
+            entry = step_book.enter(self.steps, task.step, task.label, None, task.task_id, self.now,
+                                    state="waiting")
+            entry["kind"] = "user"
+        self.open_tasks = [self._task_view(t) for t in ready.values()]
+
+    def _task_view(self, task) -> dict:
+        previous = next((t for t in self.doc.get("open_tasks", []) if t["id"] == task.task_id), None)
+        created_at = as_utc(previous["created_at"]) if previous else self.now
+        sla_s = self.settings.backoffice_sla_s if task.lane == "backoffice" else None
+        escalated = bool(self.results.get("escalated_tasks", {}).get(task.step))
+        due_at = created_at + timedelta(seconds=sla_s) if sla_s else None
+        return {"id": task.task_id, "step": task.step, "name": task.label, "lane": task.lane,
+                "form": task.form, "created_at": created_at, "due_at": due_at,
+                "escalated": escalated, "priority": "high" if escalated else "normal",
+                "data": {k: v for k, v in task.data.items() if k in ("candidates",)}}
+
+    def next_wake_at(self) -> datetime | None:
+        due = [as_utc(s["retry_at"]) for s in self.steps if s.get("retry_at")]
+        due += [as_utc(s["compensation"]["retry_at"]) for s in self.steps
+                if s.get("compensation") and s["compensation"].get("retry_at")]
+        timer = self.inst.next_timer_at()
+        if timer:
+            due.append(as_utc(timer))
+        return min(due) if due else None
+
+    # --- the write --------------------------------------------------------------------------
+    def changes(self) -> dict:
+        self.outbox.append({"id": new_id("ctx"), "topic": topics.CONTEXT})
+        return {"status": self.status, "process": json.dumps(self.inst.dump(), separators=(",", ":")), "steps": self.steps,
+                "results": self.results, "open_tasks": self.open_tasks, "incidents": self.incidents,
+                "applied_commands": self.applied, "next_wake_at": self.next_wake_at()}
+
+    def saved(self, doc: dict) -> None:
+        self.doc = doc
+        self.outbox, self.history, self.dirty = [], [], False

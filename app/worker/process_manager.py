@@ -1,0 +1,268 @@
+"""The process manager: applies one command to one order and runs its saga as far as it can go.
+
+Step boundaries are explicit (see BOUNDARIES): a crash at any of them loses nothing, because
+state is saved with a version check after every step, bank calls carry idempotency keys that
+are stable across redeliveries, and the Kafka offset is committed only after the save.
+"""
+import json
+import logging
+from app.domain.clock import as_utc, utcnow
+from app.messaging import commands as cmd
+from app.store.orders import ConcurrencyError
+from app.worker import steps as step_book
+from app.worker.order_run import OrderRun
+from app.worker.retry import next_attempt_at
+from handlers.base import BusinessError, StepCall, TransientError
+
+log = logging.getLogger(__name__)
+
+STEP_FAILED = "step_failed"  # the BPMN error code thrown when a step exhausts its retries
+BOUNDARIES = ("loaded", "command_applied", "before_handler", "after_handler", "after_save")
+MAX_CONFLICT_RETRIES = 5
+
+
+class OrderMissing(Exception):
+    pass
+
+
+class ProcessManager:
+    def __init__(self, repo, catalog, handlers: dict, services, settings, clock=utcnow,
+                 boundary_hook=None):
+        self.repo = repo
+        self.catalog = catalog
+        self.handlers = handlers
+        self.services = services
+        self.settings = settings
+        self.clock = clock
+        self.boundary_hook = boundary_hook  # fault injection: called at every step boundary
+
+    def boundary(self, name: str, run: OrderRun, **info) -> None:
+        if self.boundary_hook:
+            self.boundary_hook(name, run.doc["_id"], info)
+
+    # --- entry ----------------------------------------------------------------------------
+    def handle(self, command: cmd.Command) -> None:
+        for _ in range(MAX_CONFLICT_RETRIES):
+            try:
+                return self._handle_once(command)
+            except ConcurrencyError:
+                log.info("order %s changed under us; reloading", command.order_id)
+        raise ConcurrencyError(command.order_id)
+
+    def _handle_once(self, command: cmd.Command) -> None:
+        doc = self.repo.get(command.order_id)
+        if doc is None:
+            raise OrderMissing(command.order_id)
+        run = self._load(doc)
+        self.boundary("loaded", run, command=command.type)
+        if command.id not in run.applied:
+            self._apply(run, command)
+            run.mark_applied(command.id)
+            self.boundary("command_applied", run, command=command.type)
+        self._run_saga(run)
+
+    def _load(self, doc: dict) -> OrderRun:
+        model = self.catalog.get(doc["model"]["spec_hash"])
+        if doc.get("process"):
+            inst = self.catalog.engine.load(model, json.loads(doc["process"]))
+        else:
+            inst = self.catalog.engine.start(model, self._initial_data())
+        return OrderRun(doc, inst, self.clock(), self.settings)
+
+    def _initial_data(self) -> dict:
+        return {"code_ttl": f"PT{self.settings.code_ttl_s}S",
+                "backoffice_sla": f"PT{self.settings.backoffice_sla_s}S"}
+
+    # --- commands -------------------------------------------------------------------------
+    def _apply(self, run: OrderRun, command: cmd.Command) -> None:
+        inst, p = run.inst, command.payload
+        if command.type == cmd.START:
+            run.note(command.actor, "process.started", model=run.doc["model"])
+        elif command.type == cmd.CANCEL:
+            self._cancel(run, command.actor, p.get("reason", ""))
+        elif command.type == cmd.COMPLETE_TASK:
+            self._complete_user_task(run, p["task_id"], p.get("data", {}), command.actor)
+        elif command.type == cmd.SIGNATURE_CONFIRMED:
+            task = next((t for t in inst.ready_user_tasks() if t.step == "sign_order"), None)
+            if task:
+                self._complete_user_task(run, task.task_id, {"signed": True}, command.actor,
+                                         record=False)
+                run.note(command.actor, "order.signed", evidence=p.get("evidence", {}))
+        elif command.type == cmd.NEW_CODE_REQUESTED:
+            inst.send_message("new_code_requested", {})
+            run.note(command.actor, "signature.code_requested")
+        elif command.type == cmd.RETRY_INCIDENT:
+            self._retry_incident(run, p["incident_id"], command.actor)
+        elif command.type == cmd.RESOLVE_INCIDENT:
+            self._resolve_incident(run, p["incident_id"], command.actor, p.get("reason", ""))
+        # WAKE needs nothing: advancing fires due timers and due retries.
+
+    def _cancel(self, run: OrderRun, actor: str, reason: str) -> None:
+        if run.inst.is_completed():
+            return
+        for incident in run.incidents:
+            if incident["status"] == "open":
+                run.close_incident(incident, actor, "superseded", "order cancelled")
+        run.inst.send_message("cancel_order", {"reason": reason})
+        run.note(actor, "order.cancel_requested", reason=reason)
+
+    def _complete_user_task(self, run, task_id, data, actor, record=True) -> None:
+        task = next((t for t in run.inst.ready_user_tasks() if t.task_id == task_id), None)
+        if task is None:
+            return  # already completed or interrupted: a repeat changes nothing
+        run.inst.complete_user_task(task_id, data)
+        entry = step_book.find(run.steps, task.step)
+        if entry:
+            entry.update(completed=True, completed_by=actor)
+        if record:
+            run.results.update({k: v for k, v in data.items() if k != "code"})
+            run.note(actor, "task.completed", step=task.step, data=data)
+
+    def _retry_incident(self, run, incident_id, actor) -> None:
+        incident = next((i for i in run.incidents if i["id"] == incident_id and i["status"] == "open"), None)
+        if incident is None:
+            return
+        run.close_incident(incident, actor, "retried")
+        entry = self._entry_for_task(run, incident["task_id"])
+        if entry is not None:
+            record = entry.get("compensation") if entry.get("compensation", {}).get("task_id") == incident["task_id"] else entry
+            record.update(attempts=0, retry_at=None, error=None)
+        run.inst.retry_service(incident["task_id"])
+
+    def _resolve_incident(self, run, incident_id, actor, reason) -> None:
+        """The operator fixed it by hand: the failed call counts as done, the saga goes on."""
+        incident = next((i for i in run.incidents if i["id"] == incident_id and i["status"] == "open"), None)
+        if incident is None:
+            return
+        run.close_incident(incident, actor, "resolved", reason)
+        run.inst.retry_service(incident["task_id"])
+        call = next((c for c in run.inst.pending_service_calls() if c.task_id == incident["task_id"]), None)
+        if call:
+            self._finish_call(run, call, {}, manual=True)
+
+    def _entry_for_task(self, run, task_id):
+        return next((s for s in run.steps if s.get("task_id") == task_id
+                     or s.get("compensation", {}).get("task_id") == task_id), None)
+
+    # --- the saga loop ----------------------------------------------------------------------
+    def _run_saga(self, run: OrderRun) -> None:
+        """Advance until the process waits (user task, timer, retry back-off, incident, end)."""
+        run.inst.advance(run.now)
+        run.refresh()
+        self._save(run)
+        while True:
+            if self._cancel_requested_meanwhile(run):
+                continue
+            run.now = self.clock()
+            call = self._next_due_call(run)
+            if call is None:
+                return
+            self._run_call(run, call)
+            run.inst.advance(run.now)
+            run.refresh()
+            self._save(run)
+
+    def _cancel_requested_meanwhile(self, run: OrderRun) -> bool:
+        """The API marks a cancel on the document at once; act on it between steps."""
+        request = run.doc.get("cancel_requested") or {}
+        if request and request.get("command_id") not in run.applied:
+            self._cancel(run, request.get("actor", "api"), request.get("reason", ""))
+            run.mark_applied(request["command_id"])
+            run.inst.advance(run.now)
+            run.refresh()
+            self._save(run)
+            return True
+        return False
+
+    def _next_due_call(self, run: OrderRun):
+        for call in run.inst.pending_service_calls():
+            if run.open_incident_for(call.task_id):
+                continue
+            record = self._record_for(run, call)
+            retry_at = as_utc(record.get("retry_at"))
+            if retry_at and retry_at > run.now:
+                continue
+            return call
+        return None
+
+    def _record_for(self, run: OrderRun, call) -> dict:
+        """The step entry (or its compensation record) that bookkeeps this call."""
+        if call.compensates:
+            entry = step_book.find(run.steps, call.compensates) or step_book.enter(
+                run.steps, call.compensates, call.compensates, None, f"unknown:{call.compensates}", run.now)
+            return step_book.compensation(entry, call.handler, call.task_id, run.now)
+        return step_book.enter(run.steps, call.step, call.label, call.handler, call.task_id, run.now)
+
+    def _run_call(self, run: OrderRun, call) -> None:
+        record = self._record_for(run, call)
+        entry = step_book.find(run.steps, call.compensates or call.step)
+        key = f"{run.doc['_id']}/{call.compensates or call.step}/{entry['visit']}"
+        if call.compensates:
+            key += "/compensate"
+        step_call = StepCall(order_id=run.doc["_id"], order=run.order_view(), params=call.params,
+                             idempotency_key=key, attempt=record["attempts"] + 1,
+                             services=self.services, settings=self.settings, now=run.now)
+        self.boundary("before_handler", run, step=call.step, handler=call.handler)
+        record["attempts"] += 1
+        try:
+            outcome = self.handlers[call.handler](step_call)
+        except TransientError as error:
+            self.boundary("after_handler", run, step=call.step, handler=call.handler, error=str(error))
+            return self._transient_failure(run, call, record, str(error))
+        except BusinessError as error:
+            self.boundary("after_handler", run, step=call.step, handler=call.handler, error=error.code)
+            return self._business_failure(run, call, record, error)
+        self.boundary("after_handler", run, step=call.step, handler=call.handler)
+        run.results.update(outcome.results)
+        self._finish_call(run, call, outcome.variables)
+
+    def _finish_call(self, run: OrderRun, call, variables: dict, manual: bool = False) -> None:
+        record = self._record_for(run, call)
+        record.update(finished_at=run.now, error=None, retry_at=None)
+        entry = step_book.find(run.steps, call.compensates or call.step)
+        entry["state"] = "compensated" if call.compensates else "completed"
+        run.inst.complete_service(call.task_id, variables)
+        action = "step.compensated" if call.compensates else "step.completed"
+        run.note("operator" if manual else "worker", action, step=call.compensates or call.step,
+                 handler=call.handler, attempts=record["attempts"])
+
+    def _transient_failure(self, run: OrderRun, call, record: dict, error: str) -> None:
+        record["error"] = error
+        run.note("worker", "step.attempt_failed", step=call.step, handler=call.handler,
+                 attempt=record["attempts"], error=error)
+        if record["attempts"] < call.retry.max_attempts:
+            record["retry_at"] = next_attempt_at(run.now, record["attempts"], call.retry.base_s,
+                                                 self.settings.retry_max_s)
+            return
+        record["retry_at"] = None
+        if call.compensates:
+            # A rollback that cannot finish needs a person; never drop it silently.
+            step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
+            run.inst.mark_compensation_failed(call.task_id)
+            run.open_incident(call.compensates, call.task_id, call.handler, error, record["attempts"])
+            return
+        step_book.find(run.steps, call.step)["state"] = "failed"
+        self._throw(run, call, STEP_FAILED, error, record["attempts"])
+
+    def _business_failure(self, run: OrderRun, call, record: dict, error: BusinessError) -> None:
+        record.update(error=error.message, retry_at=None, finished_at=run.now)
+        step_book.find(run.steps, call.compensates or call.step)["state"] = "failed"
+        run.note("worker", "step.refused", step=call.step, handler=call.handler, code=error.code,
+                 error=error.message)
+        self._throw(run, call, error.code, error.message, record["attempts"])
+
+    def _throw(self, run: OrderRun, call, code: str, message: str, attempts: int) -> None:
+        """Hand the failure to the model; if the model does not catch it, open an incident."""
+        try:
+            run.inst.fail_service(call.task_id, code, message)
+        except Exception as error:  # the engine's UnhandledBpmnError and model mistakes alike
+            log.warning("order %s: BPMN error %s not handled by the model: %s", run.doc["_id"], code, error)
+            run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
+
+    def _save(self, run: OrderRun) -> None:
+        if not run.dirty:
+            return
+        doc = self.repo.save(run.doc["_id"], run.doc["version"], run.changes(),
+                             outbox=run.outbox, history=run.history)
+        run.saved(doc)
+        self.boundary("after_save", run)

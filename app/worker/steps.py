@@ -1,0 +1,41 @@
+"""Bookkeeping of an order's steps as the API shows them (pure functions on the document)."""
+from datetime import datetime
+
+
+def find(steps: list[dict], name: str) -> dict | None:
+    return next((s for s in steps if s["name"] == name), None)
+
+
+def enter(steps: list[dict], name: str, label: str, handler: str | None, task_id: str,
+          now: datetime, state: str = "running") -> dict:
+    """The entry for this visit of a step; a new task id means the step was entered again."""
+    entry = find(steps, name)
+    if entry is None:
+        entry = {"name": name, "label": label, "handler": handler, "state": state, "attempts": 0,
+                 "visit": 0, "task_id": None, "started_at": None, "finished_at": None, "error": None}
+        steps.append(entry)
+    if entry["task_id"] != task_id:
+        entry.update(task_id=task_id, visit=entry["visit"] + 1, attempts=0, state=state,
+                     started_at=now, finished_at=None, error=None, retry_at=None)
+    return entry
+
+
+def compensation(entry: dict, handler: str, task_id: str, now: datetime) -> dict:
+    """The compensation record inside the compensated step's entry."""
+    comp = entry.get("compensation")
+    if not comp or comp["task_id"] != task_id:
+        comp = {"handler": handler, "task_id": task_id, "attempts": 0, "started_at": now,
+                "finished_at": None, "error": None, "retry_at": None}
+        entry["compensation"] = comp
+    entry["state"] = "compensating"
+    return comp
+
+
+def public_view(entry: dict) -> dict:
+    view = {k: entry.get(k) for k in ("name", "label", "handler", "state", "attempts",
+                                      "started_at", "finished_at", "error")}
+    if entry.get("compensation"):
+        c = entry["compensation"]
+        view["compensation"] = {k: c.get(k) for k in ("handler", "attempts", "started_at",
+                                                      "finished_at", "error")}
+    return view
