@@ -1,6 +1,7 @@
 """Signing by SMS code: send (and re-send) the code, expire it on the timer, revoke it."""
 from app.adapters.sms.errors import SmsRejected, SmsTransientError
 from app.domain.clock import iso
+from app.domain.validation import normalize_phone
 from app.signing import document_hash
 from handlers._common import depositor, order_data
 from handlers.base import BusinessError, StepCall, StepOutcome, TransientError
@@ -13,7 +14,8 @@ def send_code(call: StepCall) -> StepOutcome:
     (same idempotency key) sends nothing; a re-run after a granted request sends a new code."""
     doc_hash = document_hash(order_data(call))
     try:
-        issued = call.services.signing.issue_code(call.order_id, depositor(call).get("phone"),
+        issued = call.services.signing.issue_code(call.order_id,
+                                                  normalize_phone(depositor(call).get("phone")),
                                                   doc_hash, call.now, call.idempotency_key)
     except SmsTransientError as exc:
         raise TransientError(str(exc)) from exc

@@ -6,7 +6,7 @@ from collections import deque
 
 from app.adapters.faults import FaultInjector, InjectedFault
 from app.adapters.sms.errors import SmsTransientError
-from app.domain.clock import iso, utcnow
+from app.domain.clock import utcnow
 
 OPERATION = "signing.send_code"
 
@@ -28,11 +28,12 @@ class DevOutbox:
         with self._lock:
             message_id = f"sms-{next(self._ids)}"
             self._messages.append({"id": message_id, "phone": phone, "text": text,
-                                   "sent_at": iso(self._clock()), "order_id": order_id})
+                                   "sent_at": self._clock(), "order_id": order_id})
         return message_id
 
     def list(self, order_id: str | None = None) -> list[dict]:
-        """Sent messages, newest first; only one order's when `order_id` is given."""
+        """Sent messages, newest first; only one order's when `order_id` is given.
+        Each: {"id", "phone", "text", "sent_at" (aware UTC datetime), "order_id"}."""
         with self._lock:
             return [dict(m) for m in reversed(self._messages)
                     if order_id is None or m["order_id"] == order_id]
