@@ -309,3 +309,44 @@ def test_backoffice_model():
                           "order_rejected": 'decision == "reject"'}
     call = xp(parse("order_creation"), "//bpmn:callActivity")[0]
     assert call.get("calledElement") == "backoffice_resolution"
+
+
+# ---- layout: what a modeler shows ----
+def bounds(doc):
+    out = {}
+    for shape in xp(doc, "//bpmndi:BPMNShape"):
+        b = xp(shape, "./dc:Bounds")[0]
+        out[shape.get("bpmnElement")] = tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+    return out
+
+
+def inside(point, box, tolerance=1.0):
+    x, y = point
+    bx, by, bw, bh = box
+    return bx - tolerance <= x <= bx + bw + tolerance and by - tolerance <= y <= by + bh + tolerance
+
+
+def test_boundary_events_sit_on_their_activity_border(doc):
+    boxes = bounds(doc)
+    for boundary in xp(doc, "//bpmn:boundaryEvent"):
+        x, y, w, h = boxes[boundary.get("id")]
+        center = (x + w / 2, y + h / 2)
+        hx, hy, hw, hh = boxes[boundary.get("attachedToRef")]
+        assert inside(center, (hx, hy, hw, hh))
+        on_border = min(abs(center[0] - hx), abs(center[0] - hx - hw), abs(center[1] - hy), abs(center[1] - hy - hh))
+        assert on_border <= 1, boundary.get("id")
+
+
+def test_nodes_are_drawn_in_their_lane_and_edges_touch_their_ends(doc):
+    boxes = bounds(doc)
+    for lane in xp(doc, "//bpmn:lane"):
+        for ref in xp(lane, "./bpmn:flowNodeRef"):
+            x, y, w, h = boxes[ref.text]
+            assert inside((x, y), boxes[lane.get("id")]) and inside((x + w, y + h), boxes[lane.get("id")]), ref.text
+    for flow in xp(doc, "//bpmn:sequenceFlow | //bpmn:association"):
+        edge = xp(doc, f"//bpmndi:BPMNEdge[@bpmnElement='{flow.get('id')}']")[0]
+        points = [(float(p.get("x")), float(p.get("y"))) for p in xp(edge, "./di:waypoint")]
+        assert inside(points[0], boxes[flow.get("sourceRef")], 2), flow.get("id")
+        assert inside(points[-1], boxes[flow.get("targetRef")], 2), flow.get("id")
+        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+            assert x1 == x2 or y1 == y2, f"{flow.get('id')}: draw edges with right angles"
