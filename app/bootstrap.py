@@ -4,19 +4,21 @@ Only configuration differs: where Kafka is (embedded mock cluster or real broker
 MongoDB is (mongomock or a real server), and whether demo data and dev endpoints exist.
 """
 import hashlib
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
 
 from app.adapters.bank import seed as bank_seed
+from app.adapters.faults import FaultInjector
 from app.adapters.bank.simulated import SimulatedBank
 from app.adapters.sms.http_gateway import HttpSmsGateway
 from app.adapters.sms.outbox import DevOutbox
 from app.config import Settings, load_settings
 from app.engine import ProcessEngine, RetryPolicy
-from app.messaging import kafka
+from app.messaging import kafka, topics
 from app.messaging.outbox import OutboxRelay
-from app.process_models import ModelCatalog
+from app.process_models import ModelCatalog, model_record
 from app.signing import SigningService, SigningSettings
 from app.store import connection
 from app.store.documents import Project, User
@@ -113,11 +115,12 @@ def build(settings: Settings | None = None, **overrides) -> System:
     handlers = registry.load_all()
     engine = ProcessEngine(set(handlers), settings.forms_dir,
                            default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s))
-    catalog = ModelCatalog(engine)
+    catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record))
     catalog.deploy_directory(settings.bpmn_dir)
 
-    bank = SimulatedBank()
-    sms, signing = _signing(settings)
+    faults = FaultInjector()  # one injector: dev faults reach the bank and the SMS outbox alike
+    bank = SimulatedBank(faults=faults)
+    sms, signing = _signing(settings, faults)
     services = Services(bank=bank, sms=sms, signing=signing)
     pm = ProcessManager(repo, catalog, handlers, services, settings)
     if settings.embedded:
@@ -127,11 +130,17 @@ def build(settings: Settings | None = None, **overrides) -> System:
                   scheduler=scheduler, embedded_kafka=embedded_kafka)
 
 
-def _signing(settings: Settings):
+def _publish_model(producer, settings: Settings, record) -> None:
+    producer.produce(settings.topic(topics.MODELS), key=record.id.encode(),
+                     value=json.dumps(model_record(record)).encode())
+    producer.flush(10)
+
+
+def _signing(settings: Settings, faults: FaultInjector):
     if settings.sms_url:
         sms = HttpSmsGateway(settings.sms_url, settings.sms_user, settings.sms_password)
     else:
-        sms = DevOutbox()
+        sms = DevOutbox(faults=faults)
     return sms, SigningService(sms, SigningSettings.from_settings(settings))
 
 

@@ -7,8 +7,7 @@ import json
 import threading
 from pathlib import Path
 
-from app.domain.clock import utcnow
-from app.messaging import topics
+from app.domain.clock import iso, utcnow
 from app.store.documents import ProcessModel
 
 ORDER_PROCESS = "order_creation"
@@ -62,7 +61,7 @@ class ModelCatalog:
 
 
 def model_record(record: ProcessModel) -> dict:
-    """The form a deployment takes on the models topic (and in the API)."""
+    """The form a deployment takes on the compacted models topic (enough to restore it)."""
     return {"id": record.id, "name": record.name, "version": record.version,
-            "spec_hash": record.spec_hash, "deployed_at": record.deployed_at.isoformat(),
-            "deployed_by": record.deployed_by, "files": record.files, "topic": topics.MODELS}
+            "spec_hash": record.spec_hash, "deployed_at": iso(record.deployed_at),
+            "deployed_by": record.deployed_by, "files": record.files, "spec_json": record.spec_json}

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint, abort
 
 from app.api import auth
 from app.api.schemas import (CancelSchema, OrderCreatedSchema, OrderCreateSchema,
-                             OrderListQuerySchema, OrderSchema)
+                             OrderListQuerySchema, OrderSchema, OrderSummarySchema)
 from app.api.views import canonical_hash, order_summary, order_view, system, visible_order
 from app.domain import statuses
 from app.domain.clock import utcnow
@@ -13,7 +13,7 @@ from app.domain.ids import new_id
 from app.messaging import commands, topics
 from app.process_models import ORDER_PROCESS
 from app.store.documents import Project
-from app.store.orders import DuplicateOrder, history_entry
+from app.store.orders import DuplicateOrder, history_entry, idempotency_scope
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
                 description="Escrow orders: create, list, show, cancel")
@@ -25,7 +25,8 @@ def new_order_document(caller: auth.Caller, project: Project, data: dict, key: s
     start = commands.Command(type=commands.START, order_id=order_id, actor=caller.id)
     return {
         "_id": order_id, "company": caller.company, "created_by": caller.id,
-        "created_at": now, "updated_at": now, "idempotency_key": key,
+        "created_at": now, "updated_at": now,
+        **({"idempotency_scope": idempotency_scope(caller.company, key)} if key else {}),
         "request_hash": canonical_hash(data), "data": data, "status": statuses.DRAFT, "version": 0,
         "project": {"id": project.id, "name": project.name, "developer": project.developer,
                     "developer_account": project.developer_account},
@@ -64,9 +65,7 @@ class Orders(MethodView):
 
     @auth.roles(auth.MANAGER, auth.BACKOFFICE, auth.ANALYST, auth.ADMIN)
     @blp.arguments(OrderListQuerySchema, location="query")
-    @blp.response(200, OrderSchema(many=True, only=("id", "status", "company", "project",
-                                                     "created_by", "created_at", "updated_at",
-                                                     "version", "data")))
+    @blp.response(200, OrderSummarySchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """List the caller's orders, newest first"""

@@ -105,7 +105,7 @@ class HistorySchema(Schema):
     detail = fields.Dict()
 
 
-class OrderSchema(Schema):
+class OrderSummarySchema(Schema):
     id = fields.String()
     status = fields.String()
     company = fields.String()
@@ -114,8 +114,11 @@ class OrderSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     version = fields.Integer()
-    model = fields.Dict()
     data = fields.Dict()
+
+
+class OrderSchema(OrderSummarySchema):
+    model = fields.Dict()
     results = fields.Dict()
     steps = fields.List(fields.Nested(StepSchema))
     open_tasks = fields.List(fields.Dict())

@@ -10,7 +10,7 @@ from app.api.views import order_view, system, visible_order
 from app.domain import statuses
 from app.domain.clock import utcnow
 from app.messaging import commands
-from app.signing import Throttled
+from app.signing import SigningError, Throttled
 from app.store.orders import history_entry
 
 blp = Blueprint("signing", __name__, url_prefix="/api/v1/orders",
@@ -76,8 +76,10 @@ class NewCode(MethodView):
         try:
             sys.signing.request_new_code(order_id, utcnow())
         except Throttled as throttled:
-            abort(429, message=throttled.reason, retry_after_s=throttled.retry_after_s,
-                  headers={"Retry-After": str(int(throttled.retry_after_s) + 1)})
+            abort(429, message=str(throttled), retry_after_s=throttled.retry_after_s,
+                  headers={"Retry-After": str(int(throttled.retry_after_s))})
+        except SigningError as refused:
+            abort(409, message=str(refused))
         command = commands.Command(type=commands.NEW_CODE_REQUESTED, order_id=order_id, actor=caller.id)
         sys.repo.append(order_id, outbox=[command.outbox_event()])
         return {"id": order_id, "status": order["status"]}

@@ -86,20 +86,38 @@ class Validator:
                 self.docs[filename] = etree.fromstring(content)
             except etree.XMLSyntaxError as exc:
                 raise ModelError(f"file {filename} is not well-formed XML: {exc}") from None
+        ids_by_file = {}
         for filename, root in self.docs.items():
+            ids = ids_by_file[filename] = {}     # ids are unique per document, not across files
             for node in root.iter():
                 if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace == BPMN:
-                    if node.get("id") in self.ids:
+                    if node.get("id") in ids:
                         self.fail(node, "duplicate id", filename)
-                    self.ids[node.get("id")] = node
+                    ids[node.get("id")] = node
             for proc in root.findall("bpmn:process", NS):
+                if proc.get("id") in self.process_ids:
+                    self.fail(proc, "process id defined in two files", filename)
                 self.process_ids.add(proc.get("id"))
         if self.main not in self.process_ids:
             raise ModelError(f"process '{self.main}' not found in {sorted(self.files)}")
+        self.reachable = self.reachable_processes()
         for filename, root in self.docs.items():
             self.filename = filename
             self.root = root
+            self.ids = ids_by_file[filename]
             self.check_root(root)
+
+    def reachable_processes(self) -> set:
+        """The main process and what it calls: other processes in the files are not deployed."""
+        by_id = {p.get("id"): p for root in self.docs.values() for p in root.findall("bpmn:process", NS)}
+        seen, todo = set(), [self.main]
+        while todo:
+            pid = todo.pop()
+            if pid in seen or pid not in by_id:
+                continue
+            seen.add(pid)
+            todo.extend(c.get("calledElement") for c in by_id[pid].iter(f"{{{BPMN}}}callActivity"))
+        return seen
 
     def check_root(self, root):
         if local(root) != "definitions":
@@ -109,9 +127,7 @@ class Validator:
                 continue
             if local(child) not in ROOT_ALLOWED:
                 self.fail(child, "element type not supported", self.filename)
-            if local(child) == "process":
-                if not child.get("id"):
-                    self.fail(child, "every process needs an id", self.filename)
+            if local(child) == "process" and child.get("id") in self.reachable:
                 self.check_container(child, "process", is_main=child.get("id") == self.main)
 
     def check_container(self, container, kind, is_main=False):

@@ -3,7 +3,7 @@ from app.domain.clock import iso
 
 SCHEMA_VERSION = 1
 # Everything needed to show the order and resume its saga; never signing codes (kept elsewhere).
-_FIELDS = ("company", "project", "created_by", "idempotency_key", "data", "status", "version",
+_FIELDS = ("company", "project", "created_by", "idempotency_scope", "request_hash", "data", "status", "version",
            "model", "process", "steps", "results", "open_tasks", "claims", "incidents",
            "applied_commands", "history", "cancel_requested")
 _TIMES = ("created_at", "updated_at", "next_wake_at")

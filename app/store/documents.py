@@ -6,7 +6,8 @@ from mongoengine import (DateTimeField, DictField, Document, IntField, ListField
 class Order(Document):
     meta = {"collection": "orders", "strict": False, "indexes": [
         ("company", "-created_at"), "status", "next_wake_at",
-        {"fields": ["company", "idempotency_key"], "unique": True, "sparse": True},
+        # "<company>:<Idempotency-Key>", absent without a key (sparse: only keyed orders count)
+        {"fields": ["idempotency_scope"], "unique": True, "sparse": True},
         "open_tasks.id", "incidents.id",
     ]}
     id = StringField(primary_key=True)
@@ -15,7 +16,7 @@ class Order(Document):
     created_by = StringField()
     created_at = DateTimeField()
     updated_at = DateTimeField()
-    idempotency_key = StringField()
+    idempotency_scope = StringField()
     data = DictField()                    # the validated request
     status = StringField()
     version = IntField(default=0)         # optimistic concurrency of process state

@@ -4,7 +4,7 @@ from datetime import datetime
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.domain.clock import utcnow
+from app.domain.clock import iso, utcnow
 from app.domain.ids import new_id
 from app.store.connection import atomic
 from app.store.documents import HistoryEntry, Order
@@ -21,8 +21,14 @@ class DuplicateOrder(Exception):
 
 
 def history_entry(actor: str, action: str, at: datetime | None = None, **detail) -> dict:
+    """One line of an order's audit trail; detail values are kept JSON-plain."""
+    detail = {k: iso(v) if isinstance(v, datetime) else v for k, v in detail.items()}
     return {"id": new_id("h"), "at": at or utcnow(), "actor": actor, "action": action,
             "detail": detail}
+
+
+def idempotency_scope(company: str, key: str) -> str:
+    return f"{company}:{key}"
 
 
 def _coll():
@@ -46,7 +52,7 @@ class OrderRepository:
         return _coll().count_documents(query)
 
     def by_idempotency_key(self, company: str, key: str) -> dict | None:
-        return _coll().find_one({"company": company, "idempotency_key": key})
+        return _coll().find_one({"idempotency_scope": idempotency_scope(company, key)})
 
     def full_history(self, order: dict) -> list[dict]:
         older = [e.to_mongo().to_dict() for e in HistoryEntry.objects(order_id=order["_id"]).order_by("at")]
@@ -58,14 +64,14 @@ class OrderRepository:
     def create(self, doc: dict) -> dict:
         """Insert a new order with its first outbox events; DuplicateOrder on a repeated key."""
         with atomic():
-            if doc.get("idempotency_key"):
-                existing = self.by_idempotency_key(doc["company"], doc["idempotency_key"])
+            if doc.get("idempotency_scope"):
+                existing = _coll().find_one({"idempotency_scope": doc["idempotency_scope"]})
                 if existing:
                     raise DuplicateOrder(existing["_id"])
             try:
                 _coll().insert_one(doc)
-            except DuplicateKeyError:
-                raise DuplicateOrder(self.by_idempotency_key(doc["company"], doc["idempotency_key"])["_id"])
+            except DuplicateKeyError:  # another process won the race with the same key
+                raise DuplicateOrder(_coll().find_one({"idempotency_scope": doc["idempotency_scope"]})["_id"])
         self.on_write(doc["_id"], doc)
         return doc
 
@@ -109,6 +115,12 @@ class OrderRepository:
         if doc is not None:
             self.on_write(order_id, doc)
         return doc
+
+    def restore(self, doc: dict) -> None:
+        """Put back a whole order (rebuild from the context topic)."""
+        with atomic():
+            _coll().replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        self.on_write(doc["_id"], doc)
 
     def update_fields(self, query: dict, update: dict) -> dict | None:
         """A small conditional update (claims, incident notes); no version bump."""

@@ -92,7 +92,7 @@ class OrderRun:
         previous = next((t for t in self.doc.get("open_tasks", []) if t["id"] == task.task_id), None)
         created_at = as_utc(previous["created_at"]) if previous else self.now
         sla_s = self.settings.backoffice_sla_s if task.lane == "backoffice" else None
-        escalated = bool(self.results.get("escalated_tasks", {}).get(task.step))
+        escalated = sla_s is not None and "backoffice_escalated_at" in self.results
         due_at = created_at + timedelta(seconds=sla_s) if sla_s else None
         return {"id": task.task_id, "step": task.step, "name": task.label, "lane": task.lane,
                 "form": task.form, "created_at": created_at, "due_at": due_at,

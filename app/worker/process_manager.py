@@ -7,6 +7,7 @@ are stable across redeliveries, and the Kafka offset is committed only after the
 import json
 import logging
 from app.domain.clock import as_utc, utcnow
+from app.engine import UnhandledBpmnError
 from app.messaging import commands as cmd
 from app.store.orders import ConcurrencyError
 from app.worker import steps as step_book
@@ -252,12 +253,24 @@ class ProcessManager:
         self._throw(run, call, error.code, error.message, record["attempts"])
 
     def _throw(self, run: OrderRun, call, code: str, message: str, attempts: int) -> None:
-        """Hand the failure to the model; if the model does not catch it, open an incident."""
+        """Hand the failure to the model.
+
+        A business code the model does not catch is a failed step (rolled back like one);
+        if the model catches nothing at all, an operator gets an incident.
+        """
         try:
             run.inst.fail_service(call.task_id, code, message)
-        except Exception as error:  # the engine's UnhandledBpmnError and model mistakes alike
-            log.warning("order %s: BPMN error %s not handled by the model: %s", run.doc["_id"], code, error)
-            run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
+            return
+        except UnhandledBpmnError:
+            pass
+        try:
+            if code != STEP_FAILED:
+                run.inst.fail_service(call.task_id, STEP_FAILED, f"{code}: {message}")
+                return
+        except UnhandledBpmnError:
+            pass
+        log.warning("order %s: BPMN error %s not handled by the model", run.doc["_id"], code)
+        run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
 
     def _save(self, run: OrderRun) -> None:
         if not run.dirty:
