@@ -149,6 +149,8 @@ class Instance:
         """Deliver BPMN message `name`; the payload lands in the catching task's data under the
         model's spiffworkflow:messageVariable, or under the message name. False if nothing
         was waiting for it."""
+        if self.wf.is_completed():
+            return False
         event = BpmnEvent(EscrowMessageEventDefinition(name), payload=payload or {})
         return self.wf.event_manager.catch(event, internal=False) > 0 or self._caught_by_start(name)
 
@@ -179,10 +181,13 @@ class Instance:
 
     @property
     def data(self) -> dict:
-        """Workflow data when completed, else the data of the most recently completed task."""
-        if self.wf.is_completed():
+        """Workflow data once completed, else the data of the most recently completed task.
+        (An event sub-process ends the workflow without reaching its End task, so 3.2.0 leaves
+        the workflow data empty then: fall back to the newest completed task as well.)"""
+        if self.wf.is_completed() and self.wf.data:
             return self.wf.data
-        done = [t for t in self._all_tasks() if t.state == TaskState.COMPLETED]
+        tasks = self.wf.tasks.values() if self.wf.is_completed() else self._all_tasks()
+        done = [t for t in tasks if t.state == TaskState.COMPLETED]
         return max(done, key=lambda t: t.last_state_change).data if done else self.wf.task_tree.data
 
     def dump(self) -> dict:
