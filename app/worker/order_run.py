@@ -97,7 +97,12 @@ class OrderRun:
         return {"id": task.task_id, "step": task.step, "name": task.label, "lane": task.lane,
                 "form": task.form, "created_at": created_at, "due_at": due_at,
                 "escalated": escalated, "priority": "high" if escalated else "normal",
-                "data": {k: v for k, v in task.data.items() if k in ("candidates",)}}
+                "data": self._task_data(task)}
+
+    def _task_data(self, task) -> dict:
+        """What a task's form needs: the back office chooses among the candidate client records."""
+        candidates = task.data.get("candidates") or self.results.get("candidates")
+        return {"candidates": candidates} if task.lane == "backoffice" and candidates else {}
 
     def next_wake_at(self) -> datetime | None:
         due = [as_utc(s["retry_at"]) for s in self.steps if s.get("retry_at")]
