@@ -111,6 +111,11 @@ class EscrowProcessParser(SpiffProcessParser):
 
     def add_tasks(self):
         super().add_tasks()
+        # BpmnStartTask.trigger_wf connects an event sub-process to Start the first time it
+        # fires: a run-time change to the (shared, cached) spec after which every new instance
+        # would start the event sub-process at once. Give it the input it needs up front.
+        for name in self.spec.start.trigger_specs:
+            self.spec.task_specs[name]._inputs = [self.spec.start.name]
         for activity_id, boundary in self.compensation_boundaries.items():
             activity = self.spec.task_specs.get(activity_id)
             if activity is None:        # belongs to a nested sub-process parser

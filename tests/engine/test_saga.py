@@ -132,3 +132,14 @@ def test_state_is_small_and_json_safe(engine, saga):
     again = engine.load(inst.model, state)
     assert json.dumps(again.dump()) == text           # load does not consume the state
     assert json.dumps(state) == text
+
+
+def test_triggering_an_event_subprocess_does_not_change_the_shared_spec(engine, saga):
+    before = engine.registry.convert(saga.spec)
+    inst = start(engine, saga)
+    inst.send_message("cancel_order", {})
+    inst.advance(NOW)
+    assert engine.registry.convert(saga.spec) == before
+    fresh = start(engine, saga)
+    assert [c.step for c in fresh.pending_service_calls()] == ["step1"]
+    assert "on_cancel" not in fresh.step_states()
