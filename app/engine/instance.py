@@ -161,12 +161,15 @@ class Instance:
                    for t in self._all_tasks())
 
     def next_timer_at(self) -> datetime | None:
+        """Earliest due time of a waiting timer (tz-aware UTC), None if no timer waits."""
         due = []
         for task in self.wf.event_manager.tasks.values():
-            if isinstance(task.task_spec.event_definition, TimerEventDefinition):
-                value = task.internal_data.get("event_value")
-                if isinstance(value, str):
-                    due.append(TimerEventDefinition.get_datetime(value))
+            definition = task.task_spec.event_definition
+            timers = [definition] if isinstance(definition, TimerEventDefinition) else \
+                [d for d in getattr(definition, "event_definitions", ()) if isinstance(d, TimerEventDefinition)]
+            value = task.internal_data.get("event_value")   # due time, set by advance()
+            if timers and isinstance(value, str):
+                due.append(TimerEventDefinition.get_datetime(value))
         return min(due) if due else None
 
     # --- views ------------------------------------------------------------------------------
