@@ -12,7 +12,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from . import compensation
-from .errors import TaskNotFound, UnhandledBpmnError
+from .errors import EngineError, TaskNotFound, UnhandledBpmnError
 from .specs import (
     DeferredServiceTask, EscrowErrorEventDefinition, EscrowMessageEventDefinition, utc,
 )
@@ -82,8 +82,14 @@ class Instance:
         return calls
 
     def _params(self, task) -> dict:
-        evaluate = self.wf.script_engine.evaluate
-        return {name: evaluate(task, p["value"]) for name, p in task.task_spec.operation_params.items()}
+        params = {}
+        for name, param in task.task_spec.operation_params.items():
+            try:
+                params[name] = self.wf.script_engine.evaluate(task, param["value"])
+            except Exception as exc:    # a model mistake: say where
+                raise EngineError(f"serviceTask '{task.task_spec.bpmn_id}': parameter {name!r} "
+                                  f"= {param['value']!r} failed: {exc}") from None
+        return params
 
     def _retry(self, spec) -> RetryPolicy:
         props = spec.extensions.get("properties", {})
