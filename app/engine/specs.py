@@ -6,7 +6,6 @@
 - Message / error / timer definitions: payload into task data, errors targeted at the throwing
   workflow, timers evaluated against the time the facade injects (``workflow.now``).
 """
-import re
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn import BpmnEvent

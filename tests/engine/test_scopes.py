@@ -1,5 +1,4 @@
 """Compensation scopes: nested sub-process, activityRef, call activity in another file."""
-import pytest
 
 from .helpers import NOW, complete, only_call
 
