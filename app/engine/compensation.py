@@ -83,9 +83,14 @@ def _has_inner(top, scope_task):
 
 
 def begin(throw_task, definition) -> bool:
-    """Start compensating; True when there is nothing (left) to do."""
+    """Start compensating; True when there is nothing (left) to do.
+
+    Activities already queued by a compensation in progress (e.g. a rollback running when a
+    cancel arrives) are left to it, so handlers still run one at a time and once each."""
     scope = scope_of(throw_task)
-    queue = [{"a": str(t.id)} for t in _candidates(scope, definition.activity_ref)]
+    claimed = _claimed(throw_task.workflow.top_workflow)
+    queue = [{"a": str(t.id)} for t in _candidates(scope, definition.activity_ref)
+             if str(t.id) not in claimed]
     if not queue:
         return True
     throw_task.internal_data[QUEUE_KEY] = queue
@@ -111,6 +116,9 @@ def drive(throw_task) -> bool:
             continue
         if "h" not in entry:
             changed = True
+            if COMP_KEY in activity.internal_data:  # taken over meanwhile: never twice
+                queue.pop(0)
+                continue
             name = handler_name(activity.task_spec)
             if name is None:                        # sub-process: undo its inner activities
                 sub = top.subprocesses[activity.id]
@@ -146,17 +154,29 @@ def _start_handler(activity, name):
     return handler
 
 
-def drive_all(top) -> bool:
-    """Drive every compensation in progress anywhere in the workflow."""
-    changed = False
+def active_throws(top):
+    """Throw tasks with a compensation in progress, anywhere in the workflow."""
     for wf in [top, *top.subprocesses.values()]:
         names = throw_spec_names(wf.spec)
-        if not names:
-            continue
-        for task in list(wf.tasks.values()):
-            if task.task_spec.name in names and QUEUE_KEY in task.internal_data:
-                changed = drive(task) or changed
+        if names:
+            for task in list(wf.tasks.values()):
+                if task.task_spec.name in names and QUEUE_KEY in task.internal_data:
+                    yield task
+
+
+def _claimed(top) -> set:
+    return {entry["a"] for task in active_throws(top) for entry in task.internal_data[QUEUE_KEY]}
+
+
+def drive_all(top) -> bool:
+    changed = False
+    for task in list(active_throws(top)):
+        changed = drive(task) or changed
     return changed
+
+
+def is_handler_task(task) -> bool:
+    return compensated_activity(task.task_spec) is not None
 
 
 def throw_spec_names(spec):

@@ -68,6 +68,8 @@ def interrupt_parent_scope(my_task):
             continue
         if isinstance(task.task_spec, EventSubprocessMixin) and _is_running(top, task):
             continue
+        if compensation.is_handler_task(task):   # a rollback in progress finishes
+            continue
         task.cancel()
 
 

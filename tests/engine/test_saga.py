@@ -143,3 +143,22 @@ def test_triggering_an_event_subprocess_does_not_change_the_shared_spec(engine, 
     fresh = start(engine, saga)
     assert [c.step for c in fresh.pending_service_calls()] == ["step1"]
     assert "on_cancel" not in fresh.step_states()
+
+
+def test_cancel_during_rollback_does_not_run_handlers_twice_or_in_parallel(engine, saga):
+    inst = start(engine, saga)
+    inst, _ = complete(engine, inst, step="step1")
+    inst, _ = complete(engine, inst, {"escrow_account": "1"}, step="step2")
+    inst.fail_service(only_call(inst).task_id, "step_failed", "x")
+    inst.advance(NOW)
+    assert only_call(inst).step == "undo2"
+    inst.send_message("cancel_order", {"reason": "impatient"})
+    inst.advance(NOW)
+    inst = roundtrip(engine, inst)
+    handlers = []
+    while inst.pending_service_calls():
+        inst, call = complete(engine, inst)          # only_call: never two at once
+        handlers.append(call.step)
+    assert handlers == ["undo2", "undo1"]
+    assert inst.is_completed() and inst.status() == "ROLLED_BACK"
+    assert inst.step_states()["step1"] == inst.step_states()["step2"] == "compensated"
