@@ -1,6 +1,7 @@
 """Signing by SMS code: submit the code, ask for a new one."""
 import time
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
@@ -38,14 +39,22 @@ class Signature(MethodView):
             sys.repo.append(order_id, history=[history_entry(caller.id, "signature.rejected",
                                                              reason=result.reason,
                                                              attempts_left=result.attempts_left)])
-            abort(422, errors={"json": {"code": [_REASONS.get(result.reason, result.reason)]}},
-                  attempts_left=result.attempts_left, reason=result.reason)
+            return _refused(result)
         evidence = sys.signing.state(order_id, utcnow())["evidence"]  # phone, times, document hash
         command = commands.Command(type=commands.SIGNATURE_CONFIRMED, order_id=order_id, actor=caller.id,
                                    payload={"evidence": evidence})
         sys.repo.append(order_id, outbox=[command.outbox_event()],
                         history=[history_entry(caller.id, "signature.confirmed", **evidence)])
         return order_view(_wait_for(order_id, statuses.SIGNED, sys.settings.sign_wait_s))
+
+
+def _refused(result):
+    """422 in flask-smorest's error shape, plus how many tries remain."""
+    response = jsonify(code=422, status="Unprocessable Entity", reason=result.reason,
+                       attempts_left=result.attempts_left,
+                       errors={"json": {"code": [_REASONS.get(result.reason, result.reason)]}})
+    response.status_code = 422
+    return response
 
 
 _REASONS = {"wrong_code": "the code is wrong", "expired": "the code has expired; request a new one",

@@ -63,3 +63,14 @@ class Api:
 
 def step(order: dict, name: str) -> dict:
     return next(s for s in order["steps"] if s["name"] == name)
+
+
+def eventually(check, timeout: float = 10.0, interval: float = 0.02):
+    """Poll `check` until it returns something truthy; fail with its last value otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, f"condition not met within {timeout} s"
+            return value
+        time.sleep(interval)
