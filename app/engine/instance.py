@@ -135,7 +135,8 @@ class Instance:
             props = dict(spec.extensions.get("properties", {}))
             views.append(UserTaskView(
                 task_id=str(task.id), step=spec.bpmn_id, label=spec.bpmn_name, lane=spec.lane,
-                form=props.get("formJsonSchemaFilename"), properties=props, data=deepcopy(task.data)))
+                form=props.get("formJsonSchemaFilename"), properties=props, data=deepcopy(task.data),
+                process=task.workflow.spec.name))
         return views
 
     def complete_user_task(self, task_id: str, data: dict | None = None) -> None:

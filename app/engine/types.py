@@ -29,3 +29,4 @@ class UserTaskView:
     form: str | None        # formJsonSchemaFilename extension property
     properties: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
+    process: str | None = None  # id of the BPMN process the task belongs to (call activities!)

@@ -94,7 +94,8 @@ class OrderRun:
         sla_s = self.settings.backoffice_sla_s if task.lane == "backoffice" else None
         escalated = sla_s is not None and "backoffice_escalated_at" in self.results
         due_at = created_at + timedelta(seconds=sla_s) if sla_s else None
-        return {"id": task.task_id, "step": task.step, "name": task.label, "lane": task.lane,
+        return {"id": task.task_id, "step": task.step, "process": task.process,
+                "name": task.label, "lane": task.lane,
                 "form": task.form, "created_at": created_at, "due_at": due_at,
                 "escalated": escalated, "priority": "high" if escalated else "normal",
                 "data": self._task_data(task)}

@@ -202,10 +202,6 @@ def test_state_survives_a_json_round_trip_mid_saga(engine, model):
     assert inst.status() == "SIGNED"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app.engine shares one restored spec between instances, and SpiffWorkflow 3.2.0's "
-    "BpmnStartTask.trigger_wf connects an event sub-process to Start/End of that spec the first "
-    "time it fires; later instances then never complete (reported to the lead)"))
 def test_a_rollback_leaves_the_shared_model_intact(engine, model):
     Run(engine, model, matched("none")).step(fail={"orders.create_depositor_order": "step_failed"})
     run = Run(engine, model, matched("one")).step()

@@ -18,6 +18,11 @@ class SimulatorAdmin:
         with self._lock:
             self._get(self._projects, project_id, "project")["closed"] = closed
 
+    def add_client(self, record: dict) -> None:
+        """Seed a client record already in the core (e.g. another pair of duplicates)."""
+        with self._lock:
+            self._clients[record["client_id"]] = {**record, "status": "active", "created_for": None}
+
     # --- fault injection ------------------------------------------------------------------
 
     def set_fault(self, operation: str, fail_times: int, latency_ms: int = 0,
