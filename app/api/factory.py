@@ -26,6 +26,7 @@ def create_app(system) -> Flask:
         api.register_blueprint(module.blp)
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)
+    tasks.document_forms(api, system.settings.forms_dir)
     app.register_blueprint(health.blp)
 
     @app.errorhandler(Exception)

@@ -1,5 +1,5 @@
 """The user-task inbox: list, claim, unclaim, complete (through Kafka, like every process change)."""
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from app.api import auth
 from app.api.views import system
 from app.domain.clock import as_utc, utcnow
-from app.forms import load_form
+from app.forms import list_forms, load_form
 from app.messaging import commands
 from app.store.orders import history_entry
 
@@ -41,9 +41,25 @@ class TaskSchema(Schema):
 
 
 class TaskCompletionSchema(Schema):
-    """Documented per form in forms/; validated against the task's JSON Schema."""
+    """Open here; each task's form (forms/*.json) validates it and documents it in the OpenAPI."""
     class Meta:
         unknown = "include"
+
+
+class FormQuerySchema(Schema):
+    lang = fields.String(load_default="en", validate=lambda v: v in ("en", "ru"))
+
+
+def document_forms(api, forms_dir) -> None:
+    """Put every form's JSON Schema into the OpenAPI as the task-completion body."""
+    names = list_forms(forms_dir)
+    refs = []
+    for name in names:
+        component = "Form_" + name.removesuffix(".json")
+        api.spec.components.schema(component, load_form(forms_dir, name).openapi_schema("3.0.3"))
+        refs.append({"$ref": f"#/components/schemas/{component}"})
+    operation = api.spec._paths["/api/v1/tasks/{task_id}/complete"]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"] = {"oneOf": refs}
 
 
 def may_work(caller: auth.Caller, lane: str | None) -> bool:
@@ -173,3 +189,17 @@ class Complete(MethodView):
         if updated is None:
             abort(409, message="task already completed")
         return _task_view(caller, updated, task, utcnow())
+
+
+@blp.route("/<task_id>/form")
+class TaskForm(MethodView):
+    @auth.roles(auth.BACKOFFICE, auth.ADMIN)
+    @blp.arguments(FormQuerySchema, location="query")
+    @blp.doc(responses={"200": {"description": "HTML fields", "content": {"text/html": {}}}})
+    def get(self, query, task_id):
+        """The task's form as HTML fields (labels in Russian or English), choices from task data"""
+        order, task = _find(auth.current(), task_id)
+        if not task.get("form"):
+            abort(404, message="this task has no form")
+        form = load_form(current_app.config["ESCROW"].forms_dir, task["form"])
+        return Response(form.render(task.get("data", {}), lang=query["lang"]), mimetype="text/html")

@@ -29,6 +29,7 @@ class OrderRun:
         self.outbox: list[dict] = []
         self.history: list[dict] = []
         self.dirty = False
+        self.actor = "process"  # who caused what this run does (the command's actor)
 
     # --- what the handlers see ------------------------------------------------------------
     def order_view(self) -> dict:
@@ -69,7 +70,7 @@ class OrderRun:
             new_status = self.inst.status() or statuses.PROCESSING
         if new_status != self.status:
             statuses.check_transition(self.status, new_status)
-            self.note("process", "status", **{"from": self.status, "to": new_status})
+            self.note(self.actor, "status", **{"from": self.status, "to": new_status})
             self.outbox.append({"id": new_id("evt"), "topic": topics.EVENTS, "value": {
                 "type": "order.status_changed", "order_id": self.doc["_id"], "from": self.status,
                 "to": new_status, "at": self.now.isoformat()}})

@@ -55,6 +55,7 @@ class ProcessManager:
         if doc is None:
             raise OrderMissing(command.order_id)
         run = self._load(doc)
+        run.actor = command.actor
         self.boundary("loaded", run, command=command.type)
         if command.id not in run.applied:
             self._apply(run, command)

@@ -128,3 +128,17 @@ def test_overdue_tasks_are_escalated(api, short_sla):
     assert order["status"] == "BACKOFFICE_REVIEW"                      # the process goes on waiting
     assert any(s["name"] == "escalate" and s["state"] == "completed" for s in order["steps"])
     assert inbox(api)[0]["overdue"] is True                            # most urgent first
+
+
+def test_the_form_renders_and_documents_the_completion_body(api):
+    _, task = in_review(api)
+    html = api.get(f"/api/v1/tasks/{task['id']}/form", who="bo", lang="ru")
+    assert html.status_code == 200 and html.content_type.startswith("text/html")
+    text = html.get_data(as_text=True)
+    assert "C00000002" in text and "C00000003" in text and "Решение" in text
+    spec = api.client.get("/api/openapi.json").get_json()
+    body = spec["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]["requestBody"]
+    refs = [r["$ref"] for r in body["content"]["application/json"]["schema"]["oneOf"]]
+    assert "#/components/schemas/Form_backoffice_resolution" in refs
+    decision = spec["components"]["schemas"]["Form_backoffice_resolution"]["properties"]["decision"]
+    assert decision["enum"] == ["use_existing", "merge", "reject"]
