@@ -1,0 +1,1 @@
+"""Benchmark of the embedded default: `python -m bench.run` (or `make bench ARGS=...`)."""

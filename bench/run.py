@@ -1,0 +1,374 @@
+"""`python -m bench.run`: end-to-end throughput and latency of the embedded default.
+
+One process, as `make run` serves it: the Flask app behind werkzeug's threaded HTTP server on
+loopback, the in-process librdkafka mock cluster, mongomock, the outbox relay, the scheduler
+and N worker threads in one consumer group. C client threads create orders over HTTP (one
+keep-alive connection each, a new passport per order: the "new client" path); completion is
+seen by hooking the repository's write hook (no API polling), so the measurement costs the
+system nothing beyond one dict lookup per write.
+
+Prints ONE JSON object (see README "Performance"). Progress goes to stderr.
+"""
+import argparse
+import http.client
+import itertools
+import json
+import logging
+import os
+import platform
+import resource
+import sys
+import threading
+import time
+
+DONE_STATUS = "AWAITING_SIGNATURE"
+FAILED_STATUSES = {"ROLLED_BACK", "REJECTED", "CANCELLED", "INCIDENT", "BACKOFFICE_REVIEW"}
+TOKEN = "demo-manager-1"
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    p.add_argument("--orders", type=int, default=None, help="timed orders (default 1000; --quick 200)")
+    p.add_argument("--concurrency", type=int, default=20, help="client threads doing creates")
+    p.add_argument("--workers", type=int, default=1, help="worker threads in the consumer group")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="open loop: total creates per second (default 0: closed loop, as fast as possible)")
+    p.add_argument("--ceiling-instances", type=int, default=None,
+                   help="instances for the engine ceiling (default 300; --quick 100)")
+    p.add_argument("--timeout", type=float, default=150.0, help="give up waiting after this many seconds")
+    p.add_argument("--quick", action="store_true", help="a short run (200 orders)")
+    p.add_argument("--no-http", action="store_true", help="Flask test client instead of HTTP over loopback")
+    p.add_argument("--profile", metavar="PATH", default=None,
+                   help="write a pyinstrument profile of the timed phase (HTML if PATH ends .html, else text)")
+    args = p.parse_args(argv)
+    if args.orders is None:
+        args.orders = 200 if args.quick else 1000
+    if args.ceiling_instances is None:
+        args.ceiling_instances = 100 if args.quick else 300
+    return args
+
+
+# --- percentiles and machine ---------------------------------------------------------------
+def percentile(values, q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def rss_mb() -> tuple[float, float]:
+    current = None
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    current = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    return (current if current is not None else peak), peak
+
+
+def machine() -> dict:
+    model = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        pass
+    return {"cpu_count": os.cpu_count(), "cpu_affinity": len(os.sched_getaffinity(0)),
+            "cpu_model": model, "python": platform.python_version(),
+            "implementation": platform.python_implementation(), "platform": platform.platform()}
+
+
+# --- the system under test -----------------------------------------------------------------
+class Tracker:
+    """Watches repository writes: when did each order reach AWAITING_SIGNATURE (or fail)."""
+
+    def __init__(self, repo):
+        self.done: dict[str, float] = {}
+        self.failed: dict[str, str] = {}
+        self.cond = threading.Condition()
+        previous = repo.on_write
+
+        def on_write(order_id, doc):
+            status = doc.get("status")
+            if status == DONE_STATUS or status in FAILED_STATUSES:
+                self._record(order_id, status, time.perf_counter())
+            previous(order_id, doc)
+        repo.on_write = on_write
+
+    def _record(self, order_id, status, at):
+        with self.cond:
+            if order_id in self.done or order_id in self.failed:
+                return
+            if status == DONE_STATUS:
+                self.done[order_id] = at
+            else:
+                self.failed[order_id] = status
+            self.cond.notify_all()
+
+    def wait(self, order_ids, deadline: float) -> bool:
+        ids = set(order_ids)
+        with self.cond:
+            while True:
+                if all(i in self.done or i in self.failed for i in ids):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(min(left, 0.5))
+
+
+def start_server(app):
+    from werkzeug.serving import make_server
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    thread.start()
+    return server, thread
+
+
+class HttpClient:
+    """One keep-alive connection (werkzeug's threaded server speaks HTTP/1.1)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def create(self, body: dict) -> str:
+        payload = json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        for attempt in (1, 2):
+            try:
+                self.conn.request("POST", "/api/v1/orders", body=payload, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                if attempt == 2:
+                    raise
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if response.status != 202:
+            raise RuntimeError(f"create: HTTP {response.status}: {data[:300]!r}")
+        return json.loads(data)["id"]
+
+    def close(self):
+        self.conn.close()
+
+
+class TestClient:
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def create(self, body: dict) -> str:
+        response = self.client.post("/api/v1/orders", json=body,
+                                    headers={"Authorization": f"Bearer {TOKEN}"})
+        if response.status_code != 202:
+            raise RuntimeError(f"create: HTTP {response.status_code}: {response.get_data()[:300]!r}")
+        return response.get_json()["id"]
+
+    def close(self):
+        pass
+
+
+def order_body(n: int) -> dict:
+    """A valid order with a passport no other order uses (series 47xx/48xx: not in the seeds)."""
+    from tests.e2e.harness import order_body as e2e_body
+    return e2e_body(passport=(f"{4700 + n // 1_000_000:04d}", f"{n % 1_000_000:06d}"))
+
+
+def run_clients(make_client, passports, orders: int, concurrency: int, rate: float):
+    """Closed loop (or paced open loop): returns [(order_id, sent, answered)] and errors."""
+    counter = itertools.count()
+    results, errors, lock = [], [], threading.Lock()
+    start = time.perf_counter()
+    per_client_interval = concurrency / rate if rate > 0 else 0.0
+
+    def client(k: int):
+        c = make_client()
+        next_at = start + k * (per_client_interval / max(concurrency, 1))
+        try:
+            while True:
+                i = next(counter)
+                if i >= orders:
+                    return
+                if per_client_interval:
+                    delay = next_at - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                    next_at += per_client_interval
+                body = order_body(next(passports))
+                sent = time.perf_counter()
+                try:
+                    order_id = c.create(body)
+                except Exception as error:  # keep going; count it
+                    with lock:
+                        errors.append(repr(error))
+                    continue
+                answered = time.perf_counter()
+                with lock:
+                    results.append((order_id, sent, answered))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=client, args=(k,), name=f"client-{k}") for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def order_doc_size(repo, order_ids) -> dict:
+    import bson
+    sizes, process_sizes = [], []
+    for order_id in order_ids:
+        doc = repo.get(order_id)
+        if doc is None:
+            continue
+        sizes.append(len(bson.encode(doc)))
+        process = doc.get("process")
+        process_sizes.append(len(process) if isinstance(process, str) else len(bson.encode({"p": process})))
+    if not sizes:
+        return {"order_doc_bytes": None}
+    return {"order_doc_bytes": sizes[-1], "order_doc_bytes_max": max(sizes),
+            "order_process_bytes": process_sizes[-1],
+            "order_history_inline": len(repo.get(order_ids[-1]).get("history", []))}
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    os.environ.setdefault("ESCROW_LOG_LEVEL", "WARNING")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    wall_start = time.monotonic()
+
+    from app.api.factory import create_app
+    from app.bootstrap import build
+    from app.process_models import ORDER_PROCESS
+    from bench.ceiling import measure_engine_ceiling
+
+    log(f"building the embedded system ({args.workers} worker thread(s))")
+    system = build()
+    tracker = Tracker(system.repo)
+    # the engine's ceiling first, while the process is quiet (nothing started yet)
+    log(f"engine ceiling ({args.ceiling_instances} instances, bare engine, this process)")
+    model = system.catalog.get(system.catalog.latest(ORDER_PROCESS).spec_hash)
+    ceiling = measure_engine_ceiling(system.catalog.engine, model,
+                                     system.process_manager._initial_data(), args.ceiling_instances)
+    system.start_background(workers=args.workers)
+    app = create_app(system)
+    server = None
+    if args.no_http:
+        def make_client():
+            return TestClient(app)
+    else:
+        server, _ = start_server(app)
+        port = server.server_port
+
+        def make_client():
+            return HttpClient(port)
+    passports = itertools.count(1)  # next() is atomic under the GIL
+
+    # --- warm up: the consumer group join takes a few seconds ---------------------------------
+    log("warming up (consumer group join)")
+    warm_client = make_client()
+    warm_ids = [warm_client.create(order_body(next(passports)))]
+    if not tracker.wait(warm_ids, time.monotonic() + 60):
+        raise SystemExit("warm-up: the first order did not reach AWAITING_SIGNATURE within 60 s")
+    warm_ids = [warm_client.create(order_body(next(passports))) for _ in range(min(20, args.orders))]
+    tracker.wait(warm_ids, time.monotonic() + 60)
+    warm_client.close()
+    if any(i in tracker.failed for i in warm_ids):
+        raise SystemExit(f"warm-up orders failed: {[tracker.failed[i] for i in warm_ids if i in tracker.failed]}")
+    log(f"warm ({time.monotonic() - wall_start:.1f} s); timing {args.orders} orders, "
+        f"{args.concurrency} clients{' over HTTP' if server else ' (test client)'}")
+
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+        profiler = Profiler(interval=0.001, async_mode="disabled")
+        # pyinstrument samples the thread that starts it; the workers run elsewhere, so the
+        # profile of the whole system is best taken with py-spy (see bench/RESULTS.md)
+        profiler.start()
+
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    results, errors = run_clients(make_client, passports, args.orders, args.concurrency, args.rate)
+    api_done = time.perf_counter()
+    ids = [r[0] for r in results]
+    deadline = time.monotonic() + max(5.0, args.timeout - (time.monotonic() - wall_start))
+    all_done = tracker.wait(ids, deadline)
+    t_end = time.perf_counter()
+    cpu = time.process_time() - cpu0
+    if profiler:
+        profiler.stop()
+
+    done = [(oid, sent, answered, tracker.done[oid]) for oid, sent, answered in results if oid in tracker.done]
+    failed = {oid: tracker.failed[oid] for oid in ids if oid in tracker.failed}
+    last_done = max((d for *_, d in done), default=t_end)
+    window = last_done - t0
+    api_ms = [(answered - sent) * 1000 for _, sent, answered in results]
+    saga_ms = [(d - sent) * 1000 for _, sent, _, d in done]
+    sizes = order_doc_size(system.repo, [d[0] for d in done[-10:]])
+    rss, rss_peak = rss_mb()
+    handled = sum(c.handled for c in system.consumers)
+
+    log("stopping the system")
+    if server:
+        server.shutdown()
+    system.stop()
+
+    sagas_per_s = len(done) / window if done and window > 0 else 0.0
+    report = {
+        "orders": len(done),
+        "orders_requested": args.orders,
+        "orders_failed": len(failed),
+        "failed_statuses": sorted(set(failed.values())),
+        "api_errors": len(errors),
+        "all_completed": all_done and len(done) == args.orders,
+        "sagas_per_s": round(sagas_per_s, 2),
+        "api_creates_per_s": round(len(results) / (api_done - t0), 2) if results else 0.0,
+        "api_create_p50_ms": round(percentile(api_ms, 50), 2),
+        "api_create_p99_ms": round(percentile(api_ms, 99), 2),
+        "api_create_max_ms": round(max(api_ms), 2) if api_ms else None,
+        "saga_p50_ms": round(percentile(saga_ms, 50), 1),
+        "saga_p99_ms": round(percentile(saga_ms, 99), 1),
+        "engine_ceiling_per_s": round(ceiling["engine_ceiling_per_s"], 2),
+        "engine_ceiling_instances": ceiling["engine_ceiling_instances"],
+        "engine_steps_per_saga": ceiling["engine_steps_per_saga"],
+        "ratio": round(sagas_per_s / ceiling["engine_ceiling_per_s"], 3),
+        "cpu_ms_per_saga": round(cpu * 1000 / len(done), 2) if done else None,
+        "commands_handled": handled,
+        "rss_mb": round(rss, 1),
+        "rss_peak_mb": round(rss_peak, 1),
+        **sizes,
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "mode": ("http" if server else "test_client") + (f", open loop {args.rate}/s" if args.rate else ", closed loop"),
+        "timed_window_s": round(window, 2),
+        "wall_s": round(time.monotonic() - wall_start, 1),
+        "machine": machine(),
+    }
+    if errors:
+        report["api_error_sample"] = errors[:3]
+    if profiler:
+        text = profiler.output_html() if args.profile.endswith(".html") else profiler.output_text(unicode=True, show_all=False)
+        with open(args.profile, "w") as f:
+            f.write(text)
+        report["profile"] = args.profile
+    print(json.dumps(report), flush=True)
+    return report
+
+
+if __name__ == "__main__":
+    main()
+    sys.stdout.flush()
+    os._exit(0)  # librdkafka threads of the mock cluster may linger; the report is out
