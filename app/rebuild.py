@@ -115,7 +115,7 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> dict[str,
         consumer.close()
 
 
-def restore_models(system, models: dict[str, dict]) -> int:
+def restore_models(models: dict[str, dict]) -> int:
     from app.store.documents import ProcessModel
     restored = 0
     for model in sorted(models.values(), key=lambda m: (m["name"], m["version"])):
@@ -196,7 +196,7 @@ def rebuild(system, timeout_s: float = 60.0) -> dict:
     """Restore into the system's database; returns counts and the time it took."""
     settings, started = system.settings, time.monotonic()
     models = read_topic(system.bootstrap, settings.topic(topics.MODELS), timeout_s)
-    models_restored = restore_models(system, models)
+    models_restored = restore_models(models)
     contexts = read_topic(system.bootstrap, settings.topic(topics.CONTEXT), timeout_s)
     read_s = time.monotonic() - started
     counts = restore_orders(system, list(contexts.values()))
@@ -209,21 +209,34 @@ def main(argv=None) -> None:
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds to read each topic to its end (default 60)")
     args = parser.parse_args(argv)
-    from app.bootstrap import build
+    from types import SimpleNamespace
     from app.config import load_settings
+    from app.messaging import kafka
+    from app.messaging.outbox import OutboxRelay
+    from app.store import connection
+    from app.store.orders import OrderRepository
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings()
     if not settings.kafka_bootstrap:
         raise SystemExit("set ESCROW_KAFKA_BOOTSTRAP: the embedded default starts an empty Kafka, "
                          "there is nothing to rebuild from")
-    system = build(settings)
-    try:
-        print(json.dumps(rebuild(system, args.timeout)), flush=True)
-        deadline = time.monotonic() + args.timeout  # publish the wake-ups before leaving
-        while system.repo.with_pending_outbox(limit=1) and time.monotonic() < deadline:
-            system.relay.publish([system.repo.get(o["_id"]) for o in system.repo.with_pending_outbox()])
-    finally:
-        system.stop()
+    if settings.mongo_uri.startswith("mongomock"):
+        log.warning("ESCROW_MONGO_URI is mongomock: the rebuilt database lives only as long as this "
+                    "command (a check that the topics restore)")
+    # Only the store and Kafka: no model deployment (into an empty database it would number
+    # bpmn/ version 1 and publish it over the real version 1), no demo data, no worker.
+    connection.connect(settings.mongo_uri)
+    producer = kafka.producer(settings.kafka_bootstrap)
+    repo = OrderRepository(history_cap=settings.history_inline_cap)
+    relay = OutboxRelay(repo, producer, settings)
+    system = SimpleNamespace(settings=settings, bootstrap=settings.kafka_bootstrap, repo=repo)
+    print(json.dumps(rebuild(system, args.timeout)), flush=True)
+    deadline = time.monotonic() + args.timeout  # publish the wake-ups before leaving
+    while (pending := repo.with_pending_outbox()) and time.monotonic() < deadline:
+        relay.publish([o for o in (repo.get(p["_id"]) for p in pending) if o])
+    if pending:
+        raise SystemExit(f"{len(pending)} orders still have wake-ups to publish: they stay in their "
+                         "outbox, and the relay of the next app or worker to start publishes them")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ twice. Also measured here: the size of a context record and the time to rebuild 
 (printed; the figures are in docs/context-topic.md).
 """
 import json
+import os
+import subprocess
+import sys
 import time
 import types
 from datetime import datetime, timezone
@@ -25,7 +28,7 @@ from app.store import connection
 from app.store import signing as signing_store
 from app.store.documents import Order, ProcessModel
 from tests.e2e.harness import DUPLICATE_CLIENT_PASSPORT, Api, order_body, step
-from tests.e2e.test_context_topic import latest_context, read_raw, sms_codes, wait_drained
+from tests.e2e.test_context_topic import ROOT, latest_context, read_raw, sms_codes, wait_drained
 
 IN_FLIGHT_PASSPORT = ("4702", "200005")
 BENCH_ORDERS = 1000
@@ -186,7 +189,7 @@ def scenario(system):
         # 1,000 orders into an empty database (synthetic copies of the signed order's record).
         prefix = f"rebuild-bench-{new_id('t')}."
         _synthesise_bench_topics(system, latest[ids["signed"]], prefix)
-        out["dropped"] = True
+        out["dropped"], out["bench_prefix"] = True, prefix
         connection.drop_everything()
         bench_system = types.SimpleNamespace(settings=system.settings.with_overrides(topic_prefix=prefix),
                                              bootstrap=system.bootstrap, repo=repo)
@@ -289,3 +292,19 @@ def test_figures(scenario, capsys):
         print(f"rebuild of this system's {scenario['rebuild']['orders']} orders: {scenario['rebuild']['seconds']} s")
     assert max(sizes.values()) < 64_000
     assert bench["seconds"] < 30
+
+
+def test_the_rebuild_command(scenario, system):
+    """`python -m app.rebuild` against this system's Kafka (the bench topics: final orders only, so
+    no wake-ups reach the shared system), restoring into its own in-memory database."""
+    env = {**os.environ, "ESCROW_KAFKA_BOOTSTRAP": system.bootstrap,
+           "ESCROW_TOPIC_PREFIX": scenario["bench_prefix"]}
+    run = subprocess.run([sys.executable, "-m", "app.rebuild"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    counts = json.loads(run.stdout.strip().splitlines()[-1])
+    assert counts["orders"] == BENCH_ORDERS and counts["models"] == 1 and counts["resumed"] == 0
+    without_kafka = subprocess.run([sys.executable, "-m", "app.rebuild"], cwd=ROOT,
+                                   env={k: v for k, v in os.environ.items() if k != "ESCROW_KAFKA_BOOTSTRAP"},
+                                   capture_output=True, text=True, timeout=120)
+    assert without_kafka.returncode != 0 and "ESCROW_KAFKA_BOOTSTRAP" in without_kafka.stderr
