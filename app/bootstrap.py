@@ -6,6 +6,7 @@ MongoDB is (mongomock or a real server), and whether demo data and dev endpoints
 import hashlib
 import json
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -62,7 +63,12 @@ class System:
     threads: list = field(default_factory=list)
 
     def start_background(self, workers: int | None = None) -> None:
-        """Relay, scheduler and worker threads (the embedded default runs them in-process)."""
+        """Relay, scheduler and worker threads (the embedded default runs them in-process).
+
+        They share one interpreter lock with the API threads; switching it more often keeps
+        API latency low while a worker thread runs a saga.
+        """
+        sys.setswitchinterval(0.0005)
         self._spawn("outbox-relay", self.relay.run)
         self._spawn("scheduler", self.scheduler.run)
         for n in range(workers if workers is not None else self.settings.embedded_workers):

@@ -43,6 +43,10 @@ class Settings:
     code_max_attempts: int = 3
     code_resend_s: int = 60
     code_daily_cap: int = 5
+    # A code lives minutes and dies after a few tries; what keeps a database copy from
+    # revealing it is the pepper (a secret outside the database), not a slow hash.
+    code_hash_iterations: int = 1_000
+    code_pepper: str = field(default="embedded-default-pepper", repr=False)
     sign_wait_s: float = 3.0                   # how long POST .../signature waits for SIGNED
     # Back office
     backoffice_sla_s: int = 4 * 3600
@@ -101,4 +105,6 @@ def load_settings(**overrides) -> Settings:
     if settings.env == "production" and (not settings.kafka_bootstrap
                                          or settings.mongo_uri.startswith("mongomock")):
         raise SystemExit("ESCROW_ENV=production needs ESCROW_KAFKA_BOOTSTRAP and ESCROW_MONGO_URI")
+    if settings.env == "production" and settings.code_pepper == Settings.code_pepper:
+        raise SystemExit("ESCROW_ENV=production needs its own secret ESCROW_CODE_PEPPER")
     return settings

@@ -39,6 +39,7 @@ def consumer(bootstrap: str, group: str, **extra) -> Consumer:
         "partition.assignment.strategy": "cooperative-sticky",
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 500,
+        "fetch.wait.max.ms": 10,         # a command waits at most this long in the broker
         "log_level": 3,
         **extra,
     })

@@ -29,7 +29,8 @@ class SigningSettings:
     def from_settings(cls, s, **overrides) -> "SigningSettings":
         """From app.config.Settings (code_ttl_s, code_max_attempts, ...)."""
         return cls(ttl_s=s.code_ttl_s, max_attempts=s.code_max_attempts,
-                   resend_interval_s=s.code_resend_s, daily_cap=s.code_daily_cap, **overrides)
+                   resend_interval_s=s.code_resend_s, daily_cap=s.code_daily_cap,
+                   hash_iterations=s.code_hash_iterations, pepper=s.code_pepper, **overrides)
 
 
 @dataclass(frozen=True)

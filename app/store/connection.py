@@ -14,6 +14,9 @@ def connect(uri: str) -> None:
     _is_mock = uri.startswith("mongomock://")
     if _is_mock:
         import mongomock
+
+        from app.store import mongomock_index
+        mongomock_index.install()
         db = uri.split("/")[-1] or "escrow"
         mongoengine.connect(db, host="mongodb://localhost", mongo_client_class=mongomock.MongoClient,
                             tz_aware=False, uuidRepresentation="standard")

@@ -76,8 +76,12 @@ class OrderRepository:
         return doc
 
     def save(self, order_id: str, expected_version: int, changes: dict,
-             outbox: list[dict] = (), history: list[dict] = (), extra: dict | None = None) -> dict:
-        """Commit process changes, new outbox events and history in one conditional update."""
+             outbox: list[dict] = (), history: list[dict] = (), extra: dict | None = None,
+             projection: dict | None = None) -> dict:
+        """Commit process changes, new outbox events and history in one conditional update.
+
+        Returns the saved document, or only the `projection` of it (cheaper to copy).
+        """
         update = {"$set": {**changes, "updated_at": utcnow()}, "$inc": {"version": 1}}
         if outbox:
             update["$push"] = {"outbox": {"$each": list(outbox)}}
@@ -86,13 +90,16 @@ class OrderRepository:
         for op, fields in (extra or {}).items():
             update.setdefault(op, {}).update(fields)
         with atomic():
-            doc = _coll().find_one_and_update({"_id": order_id, "version": expected_version}, update,
-                                              return_document=ReturnDocument.AFTER)
+            doc = _coll().find_one_and_update(
+                {"_id": order_id, "version": expected_version}, update,
+                projection={**projection, "history.id": 1} if projection else None,
+                return_document=ReturnDocument.AFTER)
         if doc is None:
             raise ConcurrencyError(order_id)
         if len(doc.get("history", [])) > self.history_cap:
-            doc = self._page_out_history(doc)
-        self.on_write(order_id, doc)
+            self._page_out_history(order_id)
+        doc.pop("history", None) if projection else None
+        self.on_write(order_id, {**changes, **doc})
         return doc
 
     def append(self, order_id: str, outbox: list[dict] = (), history: list[dict] = (),
@@ -139,16 +146,15 @@ class OrderRepository:
                                  {"next_wake_at": 1}).limit(limit))
 
     # --- history paging ----------------------------------------------------------------
-    def _page_out_history(self, doc: dict) -> dict:
+    def _page_out_history(self, order_id: str) -> None:
         """Move the oldest inline entries to order_history (idempotent), then trim inline."""
-        entries = doc["history"][: len(doc["history"]) - self.history_cap]
+        history = _coll().find_one({"_id": order_id}, {"history": 1})["history"]
+        entries = history[: len(history) - self.history_cap]
         coll = HistoryEntry._get_collection()
         for e in entries:
-            coll.replace_one({"_id": e["id"]}, {"_id": e["id"], "order_id": doc["_id"], "at": e["at"],
+            coll.replace_one({"_id": e["id"]}, {"_id": e["id"], "order_id": order_id, "at": e["at"],
                                                 "actor": e["actor"], "action": e["action"],
                                                 "detail": e.get("detail", {})}, upsert=True)
         ids = [e["id"] for e in entries]
         with atomic():
-            return _coll().find_one_and_update({"_id": doc["_id"]},
-                                               {"$pull": {"history": {"id": {"$in": ids}}}},
-                                               return_document=ReturnDocument.AFTER)
+            _coll().update_one({"_id": order_id}, {"$pull": {"history": {"id": {"$in": ids}}}})

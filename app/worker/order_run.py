@@ -116,12 +116,14 @@ class OrderRun:
         return min(due) if due else None
 
     # --- the write --------------------------------------------------------------------------
-    def changes(self) -> dict:
-        self.outbox.append({"id": new_id("ctx"), "topic": topics.CONTEXT})
+    def changes(self, publish_context: bool) -> dict:
+        if publish_context or self.status != self.doc.get("status"):
+            self.outbox.append({"id": new_id("ctx"), "topic": topics.CONTEXT})
         return {"status": self.status, "process": json.dumps(self.inst.dump(), separators=(",", ":")), "steps": self.steps,
                 "results": self.results, "open_tasks": self.open_tasks, "incidents": self.incidents,
                 "applied_commands": self.applied, "next_wake_at": self.next_wake_at()}
 
-    def saved(self, doc: dict) -> None:
-        self.doc = doc
+    def saved(self, fields: dict) -> None:
+        """The save went through: `fields` are what it wrote and what it read back."""
+        self.doc = {**self.doc, **fields}
         self.outbox, self.history, self.dirty = [], [], False

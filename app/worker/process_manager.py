@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 STEP_FAILED = "step_failed"  # the BPMN error code thrown when a step exhausts its retries
 BOUNDARIES = ("loaded", "command_applied", "before_handler", "after_handler", "after_save")
 MAX_CONFLICT_RETRIES = 5
+SAVED_FIELDS = {"version": 1, "cancel_requested": 1}  # what a save reads back
 
 
 class OrderMissing(Exception):
@@ -148,21 +149,25 @@ class ProcessManager:
 
     # --- the saga loop ----------------------------------------------------------------------
     def _run_saga(self, run: OrderRun) -> None:
-        """Advance until the process waits (user task, timer, retry back-off, incident, end)."""
+        """Advance until the process waits (user task, timer, retry back-off, incident, end).
+
+        Every step is saved; the context record (escrow.order-context) goes out when the pass
+        ends or the status changes. A context a few steps behind is safe to resume from: the
+        steps in between are repeated with the same idempotency keys.
+        """
         run.inst.advance(run.now)
         run.refresh()
-        self._save(run)
         while True:
             if self._cancel_requested_meanwhile(run):
                 continue
             run.now = self.clock()
             call = self._next_due_call(run)
+            self._save(run, publish_context=call is None)
             if call is None:
                 return
             self._run_call(run, call)
             run.inst.advance(run.now)
             run.refresh()
-            self._save(run)
 
     def _cancel_requested_meanwhile(self, run: OrderRun) -> bool:
         """The API marks a cancel on the document at once; act on it between steps."""
@@ -172,7 +177,6 @@ class ProcessManager:
             run.mark_applied(request["command_id"])
             run.inst.advance(run.now)
             run.refresh()
-            self._save(run)
             return True
         return False
 
@@ -249,7 +253,7 @@ class ProcessManager:
     def _business_failure(self, run: OrderRun, call, record: dict, error: BusinessError) -> None:
         record.update(error=error.message, retry_at=None, finished_at=run.now)
         step_book.find(run.steps, call.compensates or call.step)["state"] = "failed"
-        run.note("worker", "step.refused", step=call.step, handler=call.handler, code=error.code,
+        run.note("worker", "step.refused", step=call.step, handler=call.handler, error_code=error.code,
                  error=error.message)
         self._throw(run, call, error.code, error.message, record["attempts"])
 
@@ -273,10 +277,11 @@ class ProcessManager:
         log.warning("order %s: BPMN error %s not handled by the model", run.doc["_id"], code)
         run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
 
-    def _save(self, run: OrderRun) -> None:
+    def _save(self, run: OrderRun, publish_context: bool) -> None:
         if not run.dirty:
             return
-        doc = self.repo.save(run.doc["_id"], run.doc["version"], run.changes(),
-                             outbox=run.outbox, history=run.history)
-        run.saved(doc)
+        changes = run.changes(publish_context)
+        saved = self.repo.save(run.doc["_id"], run.doc["version"], changes, outbox=run.outbox,
+                               history=run.history, projection=SAVED_FIELDS)
+        run.saved({**changes, **saved})
         self.boundary("after_save", run)

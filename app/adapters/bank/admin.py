@@ -22,6 +22,8 @@ class SimulatorAdmin:
         """Seed a client record already in the core (e.g. another pair of duplicates)."""
         with self._lock:
             self._clients[record["client_id"]] = {**record, "status": "active", "created_for": None}
+            self._index_add("passport", (record["passport"]["series"], record["passport"]["number"]),
+                            record["client_id"])
 
     # --- fault injection ------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ first successful result is replayed; failures are not recorded, so a retry may s
 Fault injection is keyed by operation name, which equals the calling handler's name.
 Projects, fault injection and inspection for tests live in admin.SimulatorAdmin.
 """
+import collections
 import copy
 import itertools
 import threading
@@ -54,6 +55,16 @@ class SimulatedBank(SimulatorAdmin):
             self._merges: list[dict] = []
             self._results: dict[tuple[str, str], object] = {}
             self._effects: list[tuple[str, str | None]] = []
+            # Secondary indexes, as a core banking system has them: lookups stay O(1) as it grows.
+            self._index: dict[tuple, list[str]] = collections.defaultdict(list)
+            for client in self._clients.values():
+                self._index_add("passport", _passport_key(client), client["client_id"])
+
+    def _index_add(self, kind: str, value, record_id: str) -> None:
+        self._index[(kind, value)].append(record_id)
+
+    def _indexed(self, kind: str, value, table: dict) -> list[dict]:
+        return [table[i] for i in self._index.get((kind, value), ())]
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -111,8 +122,8 @@ class SimulatedBank(SimulatorAdmin):
 
     def find_clients_by_document(self, series: str, number: str) -> list[dict]:
         def action():
-            return [c for c in self._clients.values() if c["status"] == "active"
-                    and (c["passport"]["series"], c["passport"]["number"]) == (series, number)]
+            return [c for c in self._indexed("passport", (series, number), self._clients)
+                    if c["status"] == "active"]
         return self._call(OP_FIND_CLIENTS, None, action)
 
     def get_client(self, client_id: str) -> dict:
@@ -125,11 +136,11 @@ class SimulatedBank(SimulatorAdmin):
             passport = person.get("passport") or {}
             if not passport.get("series") or not passport.get("number"):
                 raise BankRefusal("invalid_person", "passport series and number are required")
-            for c in self._clients.values():
-                if c["status"] == "active" and (c["passport"]["series"], c["passport"]["number"]) \
-                        == (passport["series"], passport["number"]):
+            for c in self._indexed("passport", _passport_key(person), self._clients):
+                if c["status"] == "active":
                     raise AlreadyExists(c["client_id"], "a client with this passport exists")
             client_id = self._next("C")
+            self._index_add("passport", _passport_key(person), client_id)
             self._clients[client_id] = {
                 **copy.deepcopy(person), "client_id": client_id, "status": "active",
                 "created_for": order_id, "created_at": iso(self._now())}
@@ -181,6 +192,7 @@ class SimulatedBank(SimulatorAdmin):
                 raise AlreadyExists(existing, "the order already has a reserved account")
             number = f"{ESCROW_PREFIX}0{next(self._seq):011d}"
             account = validation.with_account_key(seed.BANK_BIK, number)
+            self._index_add("account_of_order", order_id, account)
             self._accounts[account] = {
                 "account": account, "order_id": order_id, "client_id": client_id,
                 "amount": amount, "until": validation.parse_date(until).isoformat(),
@@ -199,8 +211,8 @@ class SimulatedBank(SimulatorAdmin):
 
     def find_escrow_account(self, order_id: str) -> str | None:
         with self._lock:
-            return next((a["account"] for a in self._accounts.values()
-                         if a["order_id"] == order_id and self._reservation_active(a)), None)
+            return next((a["account"] for a in self._indexed("account_of_order", order_id, self._accounts)
+                         if self._reservation_active(a)), None)
 
     def bind_to_developer(self, account: str, developer_account: str, project_id: str, *,
                           idempotency_key: str) -> str:
@@ -219,6 +231,7 @@ class SimulatedBank(SimulatorAdmin):
             if existing:
                 raise AlreadyExists(existing, "the account is already bound")
             binding_id = self._next("B")
+            self._index_add("binding_of_account", account, binding_id)
             self._bindings[binding_id] = {
                 "binding_id": binding_id, "account": account, "project_id": project_id,
                 "developer_account": developer_account, "status": "active"}
@@ -236,8 +249,8 @@ class SimulatedBank(SimulatorAdmin):
 
     def find_binding(self, account: str) -> str | None:
         with self._lock:
-            return next((b["binding_id"] for b in self._bindings.values()
-                         if b["account"] == account and b["status"] == "active"), None)
+            return next((b["binding_id"] for b in self._indexed("binding_of_account", account, self._bindings)
+                         if b["status"] == "active"), None)
 
     # --- depositor orders -------------------------------------------------------------------
 
@@ -252,6 +265,7 @@ class SimulatedBank(SimulatorAdmin):
             if existing:
                 raise AlreadyExists(existing, "the order already has a depositor order")
             dep_id = self._next("D")
+            self._index_add("depositor_order_of_order", order_id, dep_id)
             self._orders[dep_id] = {
                 "depositor_order_id": dep_id, "order_id": order_id, "client_id": client_id,
                 "account": account, "amount": amount, "agreement": copy.deepcopy(agreement),
@@ -270,5 +284,11 @@ class SimulatedBank(SimulatorAdmin):
 
     def find_depositor_order(self, order_id: str) -> str | None:
         with self._lock:
-            return next((d["depositor_order_id"] for d in self._orders.values()
-                         if d["order_id"] == order_id and d["status"] == "created"), None)
+            return next((d["depositor_order_id"]
+                         for d in self._indexed("depositor_order_of_order", order_id, self._orders)
+                         if d["status"] == "created"), None)
+
+
+def _passport_key(person: dict) -> tuple:
+    passport = person.get("passport") or {}
+    return passport.get("series"), passport.get("number")
