@@ -32,7 +32,8 @@ _TIME_FIELDS = {"": ("created_at", "updated_at", "next_wake_at"),
                 "steps": ("started_at", "finished_at", "retry_at"),
                 "steps.compensation": ("started_at", "finished_at", "retry_at"),
                 "history": ("at",), "incidents": ("created_at", "closed_at"),
-                "open_tasks": ("created_at", "due_at"), "cancel_requested": ("at",)}
+                "open_tasks": ("created_at", "due_at"), "cancel_requested": ("at",),
+                "completed_tasks.*": ("at",)}
 
 
 def _time(value):
@@ -47,6 +48,8 @@ def _restore_times(record: dict) -> dict:
             holders = [record]
         elif path == "steps.compensation":
             holders = [s["compensation"] for s in record.get("steps") or [] if s.get("compensation")]
+        elif path.endswith(".*"):  # a map of id -> entry
+            holders = [v for v in (record.get(path[:-2]) or {}).values() if isinstance(v, dict)]
         else:
             value = record.get(path)
             holders = value if isinstance(value, list) else [value] if value else []

@@ -12,7 +12,9 @@ SCHEMA_VERSION = 1
 _FIELDS = ("company", "project", "created_by", "request_hash", "data", "status", "version",
            "model", "process", "steps", "results", "open_tasks", "claims", "incidents",
            "applied_commands", "history", "cancel_requested")
-_OPTIONAL = ("idempotency_scope",)  # absent from the document (and the record) when not set
+# Absent from the document (and the record) until set. completed_tasks: task id -> {by, at},
+# written by the API when it accepts a task completion (the worker then applies the command).
+_OPTIONAL = ("idempotency_scope", "completed_tasks")
 _TIMES = ("created_at", "updated_at", "next_wake_at")
 NOT_PUBLISHED = ("_id", "outbox")  # the id travels as `id`; the outbox is what is being sent
 # Never in a record, whatever a future document field is called (see tests/e2e/test_context_topic.py).
@@ -58,4 +60,9 @@ def build_context(order: dict, older_history: list[dict] | None = None) -> dict:
     record["history"] = _json_safe(full_history(order, older_history))
     for name in _TIMES:
         record[name] = iso(order.get(name))
+    # A field added to the document later travels too rather than being lost; asyncapi.yaml
+    # (closed at the top level) and the rebuild test then ask for it to be described and restored.
+    for name, value in order.items():
+        if name not in record and name not in NOT_PUBLISHED:
+            record[name] = _json_safe(value)
     return record
