@@ -53,10 +53,13 @@ class OutboxRelay:
             if wait and not self._hints and not self._scan_due():
                 self._wake.wait(self.settings.relay_interval_s)
             ids, self._hints = self._hints, set()
-        orders = [self.repo.get(i) for i in ids]
+        pending = [o for o in map(self.repo.outbox_of, ids) if o and o.get("outbox")]
         if self._scan_due():
             self._last_scan = time.monotonic()
-            orders += [self.repo.get(o["_id"]) for o in self.repo.with_pending_outbox() if o["_id"] not in ids]
+            pending += [o for o in self.repo.with_pending_outbox() if o["_id"] not in ids]
+        # A context record needs the whole order; plain events need only the outbox.
+        orders = [self.repo.get(o["_id"]) if any(e["topic"] == topics.CONTEXT for e in o["outbox"]) else o
+                  for o in pending]
         return self.publish([o for o in orders if o and o.get("outbox")])
 
     def _scan_due(self) -> bool:

@@ -138,6 +138,9 @@ class OrderRepository:
         with atomic():
             _coll().update_one({"_id": order_id}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}})
 
+    def outbox_of(self, order_id: str) -> dict | None:
+        return _coll().find_one({"_id": order_id}, {"outbox": 1, "version": 1})
+
     def with_pending_outbox(self, limit: int = 500) -> list[dict]:
         return list(_coll().find({"outbox.0": {"$exists": True}}, {"outbox": 1, "version": 1}).limit(limit))
 

@@ -3,6 +3,7 @@
 Derived views (status, open user tasks, wake-up time) are recomputed from the engine after
 every change, so they can never disagree with the process state.
 """
+import copy
 import json
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ class OrderRun:
         self.inst = instance
         self.now = now
         self.settings = settings
-        self.steps = [dict(s) for s in doc.get("steps", [])]
+        self.steps = copy.deepcopy(doc.get("steps", []))  # compared with the stored ones on save
         self.results = dict(doc.get("results", {}))
         self.incidents = [dict(i) for i in doc.get("incidents", [])]
         self.applied = list(doc.get("applied_commands", []))
@@ -117,13 +118,22 @@ class OrderRun:
 
     # --- the write --------------------------------------------------------------------------
     def changes(self, publish_context: bool) -> dict:
-        if publish_context or self.status != self.doc.get("status"):
+        """The fields to write: only what differs from the stored order (steps entry by entry)."""
+        if publish_context:
             self.outbox.append({"id": new_id("ctx"), "topic": topics.CONTEXT})
-        return {"status": self.status, "process": json.dumps(self.inst.dump(), separators=(",", ":")), "steps": self.steps,
-                "results": self.results, "open_tasks": self.open_tasks, "incidents": self.incidents,
-                "applied_commands": self.applied, "next_wake_at": self.next_wake_at()}
+        current = {"status": self.status, "process": json.dumps(self.inst.dump(), separators=(",", ":")),
+                   "results": self.results, "open_tasks": self.open_tasks, "incidents": self.incidents,
+                   "applied_commands": self.applied, "next_wake_at": self.next_wake_at()}
+        changed = {k: v for k, v in current.items() if self.doc.get(k) != v}
+        stored_steps = self.doc.get("steps", [])
+        for i, entry in enumerate(self.steps):
+            if i >= len(stored_steps) or stored_steps[i] != entry:
+                changed[f"steps.{i}"] = entry  # an index one past the end appends
+        return changed
 
     def saved(self, fields: dict) -> None:
         """The save went through: `fields` are what it wrote and what it read back."""
-        self.doc = {**self.doc, **fields}
+        written = {k: v for k, v in fields.items() if not k.startswith("steps.")}
+        # Copies: the live lists and dicts keep changing, the stored ones must not.
+        self.doc = {**self.doc, **copy.deepcopy(written), "steps": copy.deepcopy(self.steps)}
         self.outbox, self.history, self.dirty = [], [], False

@@ -151,34 +151,34 @@ class ProcessManager:
     def _run_saga(self, run: OrderRun) -> None:
         """Advance until the process waits (user task, timer, retry back-off, incident, end).
 
-        Every step is saved; the context record (escrow.order-context) goes out when the pass
-        ends or the status changes. A context a few steps behind is safe to resume from: the
-        steps in between are repeated with the same idempotency keys.
+        One save after each step (a crash before it repeats the step with the same
+        idempotency key). The pass's last save also publishes the context record
+        (escrow.order-context): a context a few steps behind is safe to resume from, for the
+        same reason.
         """
         run.inst.advance(run.now)
         run.refresh()
-        while True:
-            if self._cancel_requested_meanwhile(run):
-                continue
-            run.now = self.clock()
-            call = self._next_due_call(run)
-            self._save(run, publish_context=call is None)
-            if call is None:
-                return
+        call = self._next_call(run)
+        if call is None:
+            return self._save(run, publish_context=True)
+        while call is not None:
             self._run_call(run, call)
             run.inst.advance(run.now)
             run.refresh()
+            call = self._next_call(run)
+            self._save(run, publish_context=call is None)
 
-    def _cancel_requested_meanwhile(self, run: OrderRun) -> bool:
-        """The API marks a cancel on the document at once; act on it between steps."""
+    def _next_call(self, run: OrderRun):
+        """The next service call that is due, after acting on a cancel that came meanwhile."""
+        run.now = self.clock()
         request = run.doc.get("cancel_requested") or {}
         if request and request.get("command_id") not in run.applied:
+            # The API marks a cancel on the document at once; act on it between steps.
             self._cancel(run, request.get("actor", "api"), request.get("reason", ""))
             run.mark_applied(request["command_id"])
             run.inst.advance(run.now)
             run.refresh()
-            return True
-        return False
+        return self._next_due_call(run)
 
     def _next_due_call(self, run: OrderRun):
         for call in run.inst.pending_service_calls():
