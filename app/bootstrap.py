@@ -22,7 +22,7 @@ from app.messaging.outbox import OutboxRelay
 from app.process_models import ModelCatalog, model_record
 from app.signing import SigningService, SigningSettings
 from app.store import connection
-from app.store.documents import Project, User
+from app.store.documents import ProcessModel, Project, User
 from app.store.orders import OrderRepository
 from app.worker.consumer import CommandConsumer
 from app.worker.process_manager import ProcessManager
@@ -122,6 +122,11 @@ def build(settings: Settings | None = None, **overrides) -> System:
     engine = ProcessEngine(set(handlers), settings.forms_dir,
                            default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s))
     catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record))
+    if not ProcessModel.objects.first():
+        # An empty database may be a lost one: take the deployed versions back from their
+        # compacted topic first, so bpmn/ never overwrites a version running orders use.
+        from app.rebuild import read_topic, restore_models
+        restore_models(read_topic(bootstrap, settings.topic(topics.MODELS)))
     catalog.deploy_directory(settings.bpmn_dir)
 
     faults = FaultInjector()  # one injector: dev faults reach the bank and the SMS outbox alike

@@ -13,7 +13,7 @@ from app.domain.ids import new_id
 from app.messaging import commands, topics
 from app.process_models import ORDER_PROCESS
 from app.store.documents import Project
-from app.store.orders import DuplicateOrder, history_entry, idempotency_scope
+from app.store.orders import DuplicateOrder, context_marker, history_entry, idempotency_scope
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
                 description="Escrow orders: create, list, show, cancel")
@@ -33,7 +33,7 @@ def new_order_document(caller: auth.Caller, project: Project, data: dict, key: s
         "model": {"name": model.name, "version": model.version, "spec_hash": model.spec_hash},
         "process": None, "steps": [], "results": {}, "open_tasks": [], "claims": {},
         "incidents": [], "next_wake_at": None, "applied_commands": [], "cancel_requested": {},
-        "outbox": [start.outbox_event(), {"id": new_id("ctx"), "topic": topics.CONTEXT}],
+        "outbox": [start.outbox_event(), context_marker()],
         "history": [history_entry(caller.id, "order.created", at=now, status=statuses.DRAFT)],
     }
 

@@ -102,15 +102,18 @@ class SigningService:
     def request_new_code(self, order_id: str, now: datetime) -> None:
         """Allow one more send (the process then re-runs send_code) or raise Throttled."""
         doc = store.load(order_id)
-        if not doc or not doc.code_no:
-            raise SigningError("no_code", "no code was sent for this order")
-        if doc.status in (CONFIRMED, REVOKED):
-            raise SigningError("not_active", f"signing is {doc.status}")
         s = self.settings
-        pending = as_utc(doc.resend_requested_at)
+        pending = as_utc(doc.resend_requested_at) if doc else None
         if pending and now < pending + timedelta(seconds=s.resend_interval_s):
             raise Throttled(_seconds(pending + timedelta(seconds=s.resend_interval_s) - now),
                             "resend_pending")
+        if not doc or not doc.code_no:
+            # No challenge on record (e.g. the database was rebuilt from the context topic,
+            # which never holds codes): allow a first send.
+            store.update_where(order_id, {}, upsert=True, set__resend_requested_at=now, inc__version=1)
+            return
+        if doc.status in (CONFIRMED, REVOKED):
+            raise SigningError("not_active", f"signing is {doc.status}")
         next_at = as_utc(doc.last_sent_at) + timedelta(seconds=s.resend_interval_s)
         if now < next_at:
             raise Throttled(_seconds(next_at - now), "resend_interval")

@@ -6,6 +6,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.domain.clock import iso, utcnow
 from app.domain.ids import new_id
+from app.messaging import topics
 from app.store.connection import atomic
 from app.store.documents import HistoryEntry, Order
 
@@ -25,6 +26,11 @@ def history_entry(actor: str, action: str, at: datetime | None = None, **detail)
     detail = {k: iso(v) if isinstance(v, datetime) else v for k, v in detail.items()}
     return {"id": new_id("h"), "at": at or utcnow(), "actor": actor, "action": action,
             "detail": detail}
+
+
+def context_marker() -> dict:
+    """An outbox entry that makes the relay publish the order's current context record."""
+    return {"id": new_id("ctx"), "topic": topics.CONTEXT}
 
 
 def idempotency_scope(company: str, key: str) -> str:
@@ -109,11 +115,11 @@ class OrderRepository:
         It does not bump `version`, so it never conflicts with the worker's saves.
         Returns the updated order, or None when `condition` did not match.
         """
-        update: dict = {}
-        if outbox:
-            update["$push"] = {"outbox": {"$each": list(outbox)}}
+        # The context topic shows this change too (same version: the later record wins).
+        outbox = [*outbox, context_marker()]
+        update: dict = {"$push": {"outbox": {"$each": outbox}}}
         if history:
-            update.setdefault("$push", {})["history"] = {"$each": list(history)}
+            update["$push"]["history"] = {"$each": list(history)}
         if set_fields:
             update["$set"] = set_fields
         with atomic():
@@ -130,9 +136,13 @@ class OrderRepository:
         self.on_write(doc["_id"], doc)
 
     def update_fields(self, query: dict, update: dict) -> dict | None:
-        """A small conditional update (claims, incident notes); no version bump."""
+        """A small conditional update (task claims); no version bump; the context shows it."""
+        update = {**update, "$push": {"outbox": context_marker()}}
         with atomic():
-            return _coll().find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+            doc = _coll().find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            self.on_write(doc["_id"], doc)
+        return doc
 
     def remove_outbox(self, order_id: str, event_ids: list[str]) -> None:
         with atomic():

@@ -11,7 +11,7 @@ from app.domain import statuses
 from app.domain.clock import as_utc
 from app.domain.ids import new_id
 from app.messaging import topics
-from app.store.orders import history_entry
+from app.store.orders import context_marker, history_entry
 from app.worker import steps as step_book
 
 
@@ -120,7 +120,7 @@ class OrderRun:
     def changes(self, publish_context: bool) -> dict:
         """The fields to write: only what differs from the stored order (steps entry by entry)."""
         if publish_context:
-            self.outbox.append({"id": new_id("ctx"), "topic": topics.CONTEXT})
+            self.outbox.append(context_marker())
         current = {"status": self.status, "process": json.dumps(self.inst.dump(), separators=(",", ":")),
                    "results": self.results, "open_tasks": self.open_tasks, "incidents": self.incidents,
                    "applied_commands": self.applied, "next_wake_at": self.next_wake_at()}

@@ -287,9 +287,6 @@ def test_a_buyer_must_request_a_new_code_after_a_rebuild(scenario):
     assert scenario["old_code"].status_code == 422  # signing challenges are not in the topic
 
 
-@pytest.mark.xfail(strict=True, reason="app/signing/service.py request_new_code refuses when the "
-                   "challenge is missing (no_code -> 409), so after a rebuild an order awaiting "
-                   "signature can never get a code; see docs/context-topic.md")
 def test_a_new_code_can_be_requested_after_a_rebuild(scenario):
     assert scenario["new_code"].status_code == 202
 
