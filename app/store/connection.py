@@ -15,8 +15,8 @@ def connect(uri: str) -> None:
     if _is_mock:
         import mongomock
 
-        from app.store import mongomock_index
-        mongomock_index.install()
+        from app.store import mongomock_speedups
+        mongomock_speedups.install()
         db = uri.split("/")[-1] or "escrow"
         mongoengine.connect(db, host="mongodb://localhost", mongo_client_class=mongomock.MongoClient,
                             tz_aware=False, uuidRepresentation="standard")

@@ -3,13 +3,13 @@
 Derived views (status, open user tasks, wake-up time) are recomputed from the engine after
 every change, so they can never disagree with the process state.
 """
-import copy
 import json
 from datetime import datetime, timedelta
 
 from app.domain import statuses
 from app.domain.clock import as_utc
 from app.domain.ids import new_id
+from app.domain.plain import copy_plain
 from app.messaging import topics
 from app.store.orders import context_marker, history_entry
 from app.worker import steps as step_book
@@ -21,7 +21,7 @@ class OrderRun:
         self.inst = instance
         self.now = now
         self.settings = settings
-        self.steps = copy.deepcopy(doc.get("steps", []))  # compared with the stored ones on save
+        self.steps = copy_plain(doc.get("steps", []))  # compared with the stored ones on save
         self.results = dict(doc.get("results", {}))
         self.incidents = [dict(i) for i in doc.get("incidents", [])]
         self.applied = list(doc.get("applied_commands", []))
@@ -135,5 +135,5 @@ class OrderRun:
         """The save went through: `fields` are what it wrote and what it read back."""
         written = {k: v for k, v in fields.items() if not k.startswith("steps.")}
         # Copies: the live lists and dicts keep changing, the stored ones must not.
-        self.doc = {**self.doc, **copy.deepcopy(written), "steps": copy.deepcopy(self.steps)}
+        self.doc = {**self.doc, **copy_plain(written), "steps": copy_plain(self.steps)}
         self.outbox, self.history, self.dirty = [], [], False
