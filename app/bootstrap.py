@@ -68,7 +68,7 @@ class System:
         They share one interpreter lock with the API threads; switching it more often keeps
         API latency low while a worker thread runs a saga.
         """
-        sys.setswitchinterval(0.0005)
+        sys.setswitchinterval(0.001)
         self._spawn("outbox-relay", self.relay.run)
         self._spawn("scheduler", self.scheduler.run)
         for n in range(workers if workers is not None else self.settings.embedded_workers):

@@ -5,12 +5,14 @@ Deploying files whose spec is unchanged returns the existing version.
 """
 import json
 import threading
+import time
 from pathlib import Path
 
 from app.domain.clock import iso, utcnow
 from app.store.documents import ProcessModel
 
 ORDER_PROCESS = "order_creation"
+CURRENT_TTL_S = 2.0  # how soon other processes' deployments reach new orders
 
 
 class ModelCatalog:
@@ -18,6 +20,7 @@ class ModelCatalog:
         self.engine = engine
         self.on_deploy = on_deploy or (lambda record: None)  # e.g. publish to the models topic
         self._by_hash: dict = {}
+        self._current: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
     def deploy(self, name: str, files: dict[str, bytes], actor: str) -> ProcessModel:
@@ -33,6 +36,7 @@ class ModelCatalog:
                               spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor)
         record.save(force_insert=True)
         self._by_hash[parsed.spec_hash] = parsed
+        self._current.pop(name, None)
         self.on_deploy(record)
         return record
 
@@ -42,6 +46,17 @@ class ModelCatalog:
 
     def latest(self, name: str) -> ProcessModel | None:
         return ProcessModel.objects(name=name).order_by("-version").first()
+
+    def current(self, name: str) -> dict:
+        """{name, version, spec_hash} new orders start on; cached a few seconds, because it
+        is read on every create and changes only when an analyst deploys (here: at once)."""
+        cached = self._current.get(name)
+        if cached is None or time.monotonic() - cached[0] > CURRENT_TTL_S:
+            record = self.latest(name)
+            cached = (time.monotonic(), {"name": record.name, "version": record.version,
+                                         "spec_hash": record.spec_hash})
+            self._current[name] = cached
+        return cached[1]
 
     def versions(self, name: str | None = None) -> list[ProcessModel]:
         query = ProcessModel.objects(name=name) if name else ProcessModel.objects()

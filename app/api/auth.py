@@ -1,4 +1,5 @@
 """Bearer-token authentication and role checks."""
+import time
 from dataclasses import dataclass
 from functools import wraps
 
@@ -22,15 +23,25 @@ class Caller:
         return self.role != MANAGER or self.company == company
 
 
+CACHE_TTL_S = 5.0  # a revoked token stops working within this time
+_known: dict[str, tuple[float, Caller]] = {}
+
+
 def _authenticate() -> Caller:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, message="Authorization: Bearer <token> is required")
-    user = User.objects(token_hash=token_hash(token.strip())).first()
+    digest = token_hash(token.strip())
+    cached = _known.get(digest)
+    if cached and time.monotonic() - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    user = User.objects(token_hash=digest).first()
     if user is None:
         abort(401, message="unknown or expired token")
-    return Caller(id=user.id, name=user.name, role=user.role, company=user.company)
+    caller = Caller(id=user.id, name=user.name, role=user.role, company=user.company)
+    _known[digest] = (time.monotonic(), caller)
+    return caller
 
 
 def current() -> Caller:

@@ -20,7 +20,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
 
 
 def new_order_document(caller: auth.Caller, project: Project, data: dict, key: str | None) -> dict:
-    model = system().catalog.latest(ORDER_PROCESS)
+    model = system().catalog.current(ORDER_PROCESS)
     order_id, now = new_id("ord"), utcnow()
     start = commands.Command(type=commands.START, order_id=order_id, actor=caller.id)
     return {
@@ -30,12 +30,15 @@ def new_order_document(caller: auth.Caller, project: Project, data: dict, key: s
         "request_hash": canonical_hash(data), "data": data, "status": statuses.DRAFT, "version": 0,
         "project": {"id": project.id, "name": project.name, "developer": project.developer,
                     "developer_account": project.developer_account},
-        "model": {"name": model.name, "version": model.version, "spec_hash": model.spec_hash},
+        "model": dict(model),
         "process": None, "steps": [], "results": {}, "open_tasks": [], "claims": {},
         "incidents": [], "next_wake_at": None, "applied_commands": [], "cancel_requested": {},
         "outbox": [start.outbox_event(), context_marker()],
         "history": [history_entry(caller.id, "order.created", at=now, status=statuses.DRAFT)],
     }
+
+
+_AS_JSON = OrderCreateSchema()  # dumps a validated body back to plain JSON (dates as ISO)
 
 
 @blp.route("")
@@ -52,7 +55,7 @@ class Orders(MethodView):
         project = Project.objects(id=body["project_id"]).first()
         if project is None or project.developer != caller.company:
             abort(422, errors={"json": {"project_id": ["unknown project for your company"]}})
-        data = OrderCreateSchema().dump(body)
+        data = _AS_JSON.dump(body)
         key = request.headers.get("Idempotency-Key") or None
         repo = system().repo
         try:
