@@ -113,8 +113,9 @@ def build(settings: Settings | None = None, **overrides) -> System:
     relay = OutboxRelay(repo, producer, settings)
     scheduler = Scheduler(repo, producer, settings)
 
-    def on_write(order_id, doc):
-        relay.hint(order_id)
+    def on_write(order_id, doc, queued):
+        if queued:
+            relay.hint(order_id)
         scheduler.hint(order_id, doc)
     repo.on_write = on_write
 

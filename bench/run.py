@@ -98,11 +98,11 @@ class Tracker:
         self.cond = threading.Condition()
         previous = repo.on_write
 
-        def on_write(order_id, doc):
+        def on_write(order_id, doc, queued):
             status = doc.get("status")
             if status == DONE_STATUS or status in FAILED_STATUSES:
                 self._record(order_id, status, time.perf_counter())
-            previous(order_id, doc)
+            previous(order_id, doc, queued)
         repo.on_write = on_write
 
     def _record(self, order_id, status, at):

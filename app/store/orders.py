@@ -44,7 +44,8 @@ def _coll():
 class OrderRepository:
     def __init__(self, history_cap: int = 20, on_write=None):
         self.history_cap = history_cap
-        self.on_write = on_write or (lambda order_id, doc: None)  # hint for relay/scheduler
+        # Hint for the relay (queued: new outbox events) and the scheduler (next_wake_at).
+        self.on_write = on_write or (lambda order_id, doc, queued: None)
 
     # --- reads -------------------------------------------------------------------------
     def get(self, order_id: str) -> dict | None:
@@ -78,7 +79,7 @@ class OrderRepository:
                 _coll().insert_one(doc)
             except DuplicateKeyError:  # another process won the race with the same key
                 raise DuplicateOrder(_coll().find_one({"idempotency_scope": doc["idempotency_scope"]})["_id"])
-        self.on_write(doc["_id"], doc)
+        self.on_write(doc["_id"], doc, True)
         return doc
 
     def save(self, order_id: str, expected_version: int, changes: dict,
@@ -105,7 +106,7 @@ class OrderRepository:
         if len(doc.get("history", [])) > self.history_cap:
             self._page_out_history(order_id)
         doc.pop("history", None) if projection else None
-        self.on_write(order_id, {**changes, **doc})
+        self.on_write(order_id, {**changes, **doc}, bool(outbox))
         return doc
 
     def append(self, order_id: str, outbox: list[dict] = (), history: list[dict] = (),
@@ -126,14 +127,14 @@ class OrderRepository:
             doc = _coll().find_one_and_update({"_id": order_id, **(condition or {})}, update,
                                               return_document=ReturnDocument.AFTER)
         if doc is not None:
-            self.on_write(order_id, doc)
+            self.on_write(order_id, doc, True)
         return doc
 
     def restore(self, doc: dict) -> None:
         """Put back a whole order (rebuild from the context topic)."""
         with atomic():
             _coll().replace_one({"_id": doc["_id"]}, doc, upsert=True)
-        self.on_write(doc["_id"], doc)
+        self.on_write(doc["_id"], doc, bool(doc.get("outbox")))
 
     def update_fields(self, query: dict, update: dict) -> dict | None:
         """A small conditional update (task claims); no version bump; the context shows it."""
@@ -141,7 +142,7 @@ class OrderRepository:
         with atomic():
             doc = _coll().find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if doc is not None:
-            self.on_write(doc["_id"], doc)
+            self.on_write(doc["_id"], doc, True)
         return doc
 
     def remove_outbox(self, order_id: str, event_ids: list[str]) -> None:
