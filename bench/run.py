@@ -38,6 +38,11 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, default=1, help="worker threads in the consumer group")
     p.add_argument("--rate", type=float, default=0.0,
                    help="open loop: total creates per second (default 0: closed loop, as fast as possible)")
+    p.add_argument("--latency-orders", type=int, default=None,
+                   help="orders of the paced latency phase (default 300; --quick 100; 0: none)")
+    p.add_argument("--latency-load", type=float, default=0.5,
+                   help="the paced phase's rate as a share of the measured throughput")
+    p.add_argument("--latency-rate", type=float, default=0.0, help="the paced phase's rate (overrides --latency-load)")
     p.add_argument("--ceiling-instances", type=int, default=None,
                    help="instances for the engine ceiling (default 300; --quick 100)")
     p.add_argument("--timeout", type=float, default=150.0, help="give up waiting after this many seconds")
@@ -48,6 +53,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.orders is None:
         args.orders = 200 if args.quick else 1000
+    if args.latency_orders is None:
+        args.latency_orders = 100 if args.quick else 300
     if args.ceiling_instances is None:
         args.ceiling_instances = 100 if args.quick else 300
     return args
@@ -314,57 +321,77 @@ def main(argv=None) -> dict:
         # profile of the whole system is best taken with py-spy (see bench/RESULTS.md)
         profiler.start()
 
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    if server:
-        results, errors = run_clients_elsewhere(port, next(passports) + 1, args.orders,
-                                                args.concurrency, args.rate)
-    else:
-        results, errors = run_clients(make_client, passports, args.orders, args.concurrency, args.rate)
-    api_done = time.perf_counter()
-    ids = [r[0] for r in results]
-    deadline = time.monotonic() + max(5.0, args.timeout - (time.monotonic() - wall_start))
-    all_done = tracker.wait(ids, deadline)
-    t_end = time.perf_counter()
-    cpu = time.process_time() - cpu0
+    def timed_phase(orders: int, rate: float) -> dict:
+        """Send `orders` creates (closed loop, or paced at `rate`/s) and time them to the end."""
+        first = next(passports)
+        for _ in range(orders):  # reserve the passports the client process will use
+            next(passports)
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        if server:
+            results, errors = run_clients_elsewhere(port, first, orders, args.concurrency, rate)
+        else:
+            results, errors = run_clients(make_client, itertools.count(first), orders,
+                                          args.concurrency, rate)
+        api_done = time.perf_counter()
+        ids = [r[0] for r in results]
+        deadline = time.monotonic() + max(5.0, args.timeout - (time.monotonic() - wall_start))
+        all_done = tracker.wait(ids, deadline)
+        cpu = time.process_time() - cpu0
+        done = [(oid, sent, answered, tracker.done[oid]) for oid, sent, answered in results
+                if oid in tracker.done]
+        failed = {oid: tracker.failed[oid] for oid in ids if oid in tracker.failed}
+        window = max((d for *_, d in done), default=time.perf_counter()) - t0
+        api_ms = [(answered - sent) * 1000 for _, sent, answered in results]
+        saga_ms = [(d - sent) * 1000 for _, sent, _, d in done]
+        return {
+            "orders": len(done), "orders_requested": orders, "orders_failed": len(failed),
+            "failed_statuses": sorted(set(failed.values())), "api_errors": len(errors),
+            "api_error_sample": errors[:3],
+            "all_completed": all_done and len(done) == orders,
+            "sagas_per_s": round(len(done) / window, 2) if done and window > 0 else 0.0,
+            "api_creates_per_s": round(len(results) / (api_done - t0), 2) if results else 0.0,
+            "api_create_p50_ms": round(percentile(api_ms, 50), 2),
+            "api_create_p99_ms": round(percentile(api_ms, 99), 2),
+            "api_create_max_ms": round(max(api_ms), 2) if api_ms else None,
+            "saga_p50_ms": round(percentile(saga_ms, 50), 1),
+            "saga_p99_ms": round(percentile(saga_ms, 99), 1),
+            "cpu_ms_per_saga": round(cpu * 1000 / len(done), 2) if done else None,
+            "timed_window_s": round(window, 2),
+            "ids": [d[0] for d in done],
+        }
+
+    # Throughput at saturation: clients send back to back (their latency is queueing there).
+    saturated = timed_phase(args.orders, args.rate)
+    # Latency below saturation: the same clients paced at a share of that capacity.
+    paced_rate = args.latency_rate or round(saturated["sagas_per_s"] * args.latency_load, 1)
+    log(f"latency phase: {args.latency_orders} orders at {paced_rate}/s, {args.concurrency} clients")
+    paced = timed_phase(args.latency_orders, paced_rate) if args.latency_orders and paced_rate else None
     if profiler:
         profiler.stop()
 
-    done = [(oid, sent, answered, tracker.done[oid]) for oid, sent, answered in results if oid in tracker.done]
-    failed = {oid: tracker.failed[oid] for oid in ids if oid in tracker.failed}
-    last_done = max((d for *_, d in done), default=t_end)
-    window = last_done - t0
-    api_ms = [(answered - sent) * 1000 for _, sent, answered in results]
-    saga_ms = [(d - sent) * 1000 for _, sent, _, d in done]
-    sizes = order_doc_size(system.repo, [d[0] for d in done[-10:]])
+    sizes = order_doc_size(system.repo, saturated["ids"][-10:])
     rss, rss_peak = rss_mb()
     handled = sum(c.handled for c in system.consumers)
-
     log("stopping the system")
     if server:
         server.shutdown()
     system.stop()
 
-    sagas_per_s = len(done) / window if done and window > 0 else 0.0
+    sagas_per_s = saturated["sagas_per_s"]
+    latency = paced or saturated
     report = {
-        "orders": len(done),
-        "orders_requested": args.orders,
-        "orders_failed": len(failed),
-        "failed_statuses": sorted(set(failed.values())),
-        "api_errors": len(errors),
-        "all_completed": all_done and len(done) == args.orders,
-        "sagas_per_s": round(sagas_per_s, 2),
-        "api_creates_per_s": round(len(results) / (api_done - t0), 2) if results else 0.0,
-        "api_create_p50_ms": round(percentile(api_ms, 50), 2),
-        "api_create_p99_ms": round(percentile(api_ms, 99), 2),
-        "api_create_max_ms": round(max(api_ms), 2) if api_ms else None,
-        "saga_p50_ms": round(percentile(saga_ms, 50), 1),
-        "saga_p99_ms": round(percentile(saga_ms, 99), 1),
+        **{k: v for k, v in saturated.items() if k not in ("ids", "api_error_sample")},
+        # the latency figures come from the paced phase when there is one
+        **{k: latency[k] for k in ("api_create_p50_ms", "api_create_p99_ms", "api_create_max_ms",
+                                   "saga_p50_ms", "saga_p99_ms")},
         "engine_ceiling_per_s": round(ceiling["engine_ceiling_per_s"], 2),
         "engine_ceiling_instances": ceiling["engine_ceiling_instances"],
         "engine_steps_per_saga": ceiling["engine_steps_per_saga"],
         "ratio": round(sagas_per_s / ceiling["engine_ceiling_per_s"], 3),
-        "cpu_ms_per_saga": round(cpu * 1000 / len(done), 2) if done else None,
+        "saturated": {k: saturated[k] for k in ("api_creates_per_s", "api_create_p50_ms",
+                                                "api_create_p99_ms", "saga_p50_ms", "saga_p99_ms")},
+        "paced": ({k: v for k, v in paced.items() if k not in ("ids", "api_error_sample")}
+                  | {"rate_per_s": paced_rate}) if paced else None,
         "commands_handled": handled,
         "rss_mb": round(rss, 1),
         "rss_peak_mb": round(rss_peak, 1),
@@ -372,12 +399,11 @@ def main(argv=None) -> dict:
         "concurrency": args.concurrency,
         "workers": args.workers,
         "mode": ("http" if server else "test_client") + (f", open loop {args.rate}/s" if args.rate else ", closed loop"),
-        "timed_window_s": round(window, 2),
         "wall_s": round(time.monotonic() - wall_start, 1),
         "machine": machine(),
     }
-    if errors:
-        report["api_error_sample"] = errors[:3]
+    if saturated["api_error_sample"]:
+        report["api_error_sample"] = saturated["api_error_sample"]
     if profiler:
         text = profiler.output_html() if args.profile.endswith(".html") else profiler.output_text(unicode=True, show_all=False)
         with open(args.profile, "w") as f:

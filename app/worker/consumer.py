@@ -34,7 +34,10 @@ class CommandConsumer:
         consumer.subscribe([self.settings.topic(topics.COMMANDS)])
         try:
             while not self.stopped.is_set():
-                messages = consumer.consume(200, 0.1)
+                # Wait for the first message only, then take what is already there:
+                # consume(n, timeout) alone would wait out the timeout to fill a batch.
+                first = consumer.poll(0.1)
+                messages = [first] + consumer.consume(199, 0) if first is not None else []
                 good = [m for m in messages if m.error() is None]
                 for message in messages:
                     if message.error() is not None:
