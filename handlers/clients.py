@@ -12,7 +12,7 @@ def _passport(call: StepCall) -> dict:
     return depositor(call).get("passport") or {}
 
 
-@handler("clients.find_by_document")
+@handler("clients.find_by_document", read_only=True)
 def find_by_document(call: StepCall) -> StepOutcome:
     passport = _passport(call)
     with bank_errors():

@@ -4,7 +4,7 @@ from handlers.base import BusinessError, StepCall, StepOutcome
 from handlers.registry import handler
 
 
-@handler("compliance.check_depositor")
+@handler("compliance.check_depositor", read_only=True)
 def check_depositor(call: StepCall) -> StepOutcome:
     with bank_errors():
         check = call.services.bank.check_compliance(dict(depositor(call)))

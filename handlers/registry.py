@@ -7,10 +7,16 @@ Handler = Callable[[StepCall], StepOutcome]
 _HANDLERS: dict[str, Handler] = {}
 
 
-def handler(name: str):
+def handler(name: str, *, read_only: bool = False):
+    """Register a handler under the name service tasks use.
+
+    read_only: the handler changes nothing in the bank (a lookup, a check), so repeating it
+    after a crash is harmless and the worker may checkpoint it together with the next step.
+    """
     def register(fn: Handler) -> Handler:
         if name in _HANDLERS and _HANDLERS[name] is not fn:
             raise ValueError(f"handler {name!r} registered twice")
+        fn.read_only = read_only
         _HANDLERS[name] = fn
         return fn
     return register

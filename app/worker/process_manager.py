@@ -162,11 +162,12 @@ class ProcessManager:
         if call is None:
             return self._save(run, publish_context=True)
         while call is not None:
-            self._run_call(run, call)
+            checkpoint = self._run_call(run, call)
             run.inst.advance(run.now)
             run.refresh()
             call = self._next_call(run)
-            self._save(run, publish_context=call is None)
+            if checkpoint or call is None:
+                self._save(run, publish_context=call is None)
 
     def _next_call(self, run: OrderRun):
         """The next service call that is due, after acting on a cancel that came meanwhile."""
@@ -199,7 +200,9 @@ class ProcessManager:
             return step_book.compensation(entry, call.handler, call.task_id, run.now)
         return step_book.enter(run.steps, call.step, call.label, call.handler, call.task_id, run.now)
 
-    def _run_call(self, run: OrderRun, call) -> None:
+    def _run_call(self, run: OrderRun, call) -> bool:
+        """Run one handler and apply its outcome; False when no checkpoint is needed yet (a
+        read-only step that succeeded: repeating it after a crash changes nothing)."""
         record = self._record_for(run, call)
         entry = step_book.find(run.steps, call.compensates or call.step)
         key = f"{run.doc['_id']}/{call.compensates or call.step}/{entry['visit']}"
@@ -214,13 +217,16 @@ class ProcessManager:
             outcome = self.handlers[call.handler](step_call)
         except TransientError as error:
             self.boundary("after_handler", run, step=call.step, handler=call.handler, error=str(error))
-            return self._transient_failure(run, call, record, str(error))
+            self._transient_failure(run, call, record, str(error))
+            return True
         except BusinessError as error:
             self.boundary("after_handler", run, step=call.step, handler=call.handler, error=error.code)
-            return self._business_failure(run, call, record, error)
+            self._business_failure(run, call, record, error)
+            return True
         self.boundary("after_handler", run, step=call.step, handler=call.handler)
         run.results.update(outcome.results)
         self._finish_call(run, call, outcome.variables)
+        return not getattr(self.handlers[call.handler], "read_only", False)
 
     def _finish_call(self, run: OrderRun, call, variables: dict, manual: bool = False) -> None:
         record = self._record_for(run, call)
