@@ -127,6 +127,8 @@ class OrderRepository:
             doc = _coll().find_one_and_update({"_id": order_id, **(condition or {})}, update,
                                               return_document=ReturnDocument.AFTER)
         if doc is not None:
+            if len(doc.get("history", [])) > self.history_cap:
+                self._page_out_history(order_id)
             self.on_write(order_id, doc, True)
         return doc
 

@@ -3,7 +3,6 @@
 Derived views (status, open user tasks, wake-up time) are recomputed from the engine after
 every change, so they can never disagree with the process state.
 """
-import json
 from datetime import datetime, timedelta
 
 from app.domain import statuses
@@ -11,6 +10,7 @@ from app.domain.clock import as_utc
 from app.domain.ids import new_id
 from app.domain.plain import copy_plain
 from app.messaging import topics
+from app.store import process_state
 from app.store.orders import context_marker, history_entry
 from app.worker import steps as step_book
 
@@ -121,7 +121,7 @@ class OrderRun:
         """The fields to write: only what differs from the stored order (steps entry by entry)."""
         if publish_context:
             self.outbox.append(context_marker())
-        current = {"status": self.status, "process": json.dumps(self.inst.dump(), separators=(",", ":")),
+        current = {"status": self.status, "process": process_state.encode(self.inst.dump()),
                    "results": self.results, "open_tasks": self.open_tasks, "incidents": self.incidents,
                    "applied_commands": self.applied, "next_wake_at": self.next_wake_at()}
         changed = {k: v for k, v in current.items() if self.doc.get(k) != v}

@@ -4,11 +4,11 @@ Step boundaries are explicit (see BOUNDARIES): a crash at any of them loses noth
 state is saved with a version check after every step, bank calls carry idempotency keys that
 are stable across redeliveries, and the Kafka offset is committed only after the save.
 """
-import json
 import logging
 from app.domain.clock import as_utc, utcnow
 from app.engine import UnhandledBpmnError
 from app.messaging import commands as cmd
+from app.store import process_state
 from app.store.orders import ConcurrencyError
 from app.worker import steps as step_book
 from app.worker.order_run import OrderRun
@@ -67,7 +67,7 @@ class ProcessManager:
     def _load(self, doc: dict) -> OrderRun:
         model = self.catalog.get(doc["model"]["spec_hash"])
         if doc.get("process"):
-            inst = self.catalog.engine.load(model, json.loads(doc["process"]))
+            inst = self.catalog.engine.load(model, process_state.decode(doc["process"]))
         else:
             inst = self.catalog.engine.start(model, self._initial_data())
         return OrderRun(doc, inst, self.clock(), self.settings)

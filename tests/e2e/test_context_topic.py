@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, TopicPartition
 from jsonschema import Draft7Validator
 
 from app.messaging import commands, topics
+from app.store import process_state
 from app.store import signing as signing_store
 from tests.e2e.harness import DUPLICATE_CLIENT_PASSPORT, headers, order_body
 
@@ -243,7 +244,7 @@ def test_latest_context_per_order_is_its_current_state(system, published):
         assert [s["name"] for s in record["steps"]] == [s["name"] for s in view["steps"]]
         assert [(h["actor"], h["action"]) for h in record["history"]] == \
             [(h["actor"], h["action"]) for h in view["history"]]
-        process = json.loads(record["process"])  # the serialized engine state, enough to resume
+        process = process_state.decode(record["process"])  # the engine state, enough to resume
         assert process and isinstance(process, dict)
     # every key is an order of this system, and the record names it
     for key, record in latest.items():
