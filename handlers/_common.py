@@ -1,7 +1,7 @@
 """Helpers shared by the handler modules (no handlers here)."""
 from contextlib import contextmanager
 
-from app.adapters.bank.errors import BankRefusal, NotFound, TransientBankError
+from app.adapters.bank.errors import AlreadyExists, BankRefusal, NotFound, TransientBankError
 from handlers.base import BusinessError, StepCall, TransientError
 
 
@@ -17,6 +17,25 @@ def bank_errors():
         raise BusinessError(exc.code, exc.message) from exc
     except NotFound as exc:
         raise BusinessError("bank_not_found", str(exc)) from exc
+
+
+def create_once(create) -> str:
+    """Run a bank creation; "already exists" (done before, under another key) is the same success."""
+    try:
+        return create()
+    except AlreadyExists as exc:
+        return exc.existing_id
+
+
+def undo(record_id, action) -> bool:
+    """Compensate `record_id` with `action`; False when there is nothing (left) to undo."""
+    if not record_id:
+        return False
+    try:
+        action(record_id)
+    except NotFound:
+        return False
+    return True
 
 
 def results(call: StepCall) -> dict:

@@ -1,6 +1,6 @@
 """Client records in the bank core: find, create (and undo), merge duplicates."""
-from app.adapters.bank.errors import AlreadyExists, NotFound
-from handlers._common import bank_errors, depositor, results
+from app.adapters.bank.errors import AlreadyExists
+from handlers._common import bank_errors, depositor, results, undo
 from handlers.base import BusinessError, StepCall, StepOutcome
 from handlers.registry import handler
 
@@ -47,10 +47,8 @@ def deactivate_depositor(call: StepCall) -> StepOutcome:
     if not results(call).get("client_created") or not results(call).get("client_id"):
         return StepOutcome()
     with bank_errors():
-        try:
-            call.services.bank.deactivate_client(results(call)["client_id"],
-                                                 idempotency_key=call.idempotency_key)
-        except NotFound:
+        if not undo(results(call)["client_id"], lambda c: call.services.bank.deactivate_client(
+                c, idempotency_key=call.idempotency_key)):
             return StepOutcome()
     return StepOutcome(results={"client_deactivated": True})
 

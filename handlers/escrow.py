@@ -1,6 +1,5 @@
 """Escrow accounts: reserve and release, bind to and unbind from the developer's project."""
-from app.adapters.bank.errors import AlreadyExists, NotFound
-from handlers._common import bank_errors, order_data, require_result, results
+from handlers._common import bank_errors, create_once, order_data, require_result, results, undo
 from handlers.base import StepCall, StepOutcome
 from handlers.registry import handler
 
@@ -10,12 +9,9 @@ def reserve_account(call: StepCall) -> StepOutcome:
     data = order_data(call)
     client_id = require_result(call, "client_id")
     with bank_errors():
-        try:
-            account = call.services.bank.reserve_escrow_account(
-                call.order_id, client_id, data.get("amount"), data.get("escrow_until"),
-                idempotency_key=call.idempotency_key)
-        except AlreadyExists as exc:
-            account = exc.existing_id
+        account = create_once(lambda: call.services.bank.reserve_escrow_account(
+            call.order_id, client_id, data.get("amount"), data.get("escrow_until"),
+            idempotency_key=call.idempotency_key))
     return StepOutcome(results={"escrow_account": account})
 
 
@@ -25,11 +21,7 @@ def release_account(call: StepCall) -> StepOutcome:
     bank = call.services.bank
     with bank_errors():
         account = results(call).get("escrow_account") or bank.find_escrow_account(call.order_id)
-        if not account:
-            return StepOutcome()
-        try:
-            bank.release_escrow_account(account, idempotency_key=call.idempotency_key)
-        except NotFound:
+        if not undo(account, lambda a: bank.release_escrow_account(a, idempotency_key=call.idempotency_key)):
             return StepOutcome()
     return StepOutcome(results={"escrow_released": True})
 
@@ -39,12 +31,9 @@ def bind_to_developer(call: StepCall) -> StepOutcome:
     account = require_result(call, "escrow_account")
     project = call.order.get("project") or {}
     with bank_errors():
-        try:
-            binding_id = call.services.bank.bind_to_developer(
-                account, project.get("developer_account"), project.get("id"),
-                idempotency_key=call.idempotency_key)
-        except AlreadyExists as exc:
-            binding_id = exc.existing_id
+        binding_id = create_once(lambda: call.services.bank.bind_to_developer(
+            account, project.get("developer_account"), project.get("id"),
+            idempotency_key=call.idempotency_key))
     return StepOutcome(results={"binding_id": binding_id})
 
 
@@ -57,10 +46,6 @@ def unbind_from_developer(call: StepCall) -> StepOutcome:
         account = results(call).get("escrow_account") or bank.find_escrow_account(call.order_id)
         if not binding_id and account:
             binding_id = bank.find_binding(account)
-        if not binding_id:
-            return StepOutcome()
-        try:
-            bank.unbind(binding_id, idempotency_key=call.idempotency_key)
-        except NotFound:
+        if not undo(binding_id, lambda b: bank.unbind(b, idempotency_key=call.idempotency_key)):
             return StepOutcome()
     return StepOutcome(results={"binding_unbound": True})

@@ -1,6 +1,5 @@
 """The depositor order in the bank core: created once per order, cancelled on rollback."""
-from app.adapters.bank.errors import AlreadyExists, NotFound
-from handlers._common import bank_errors, order_data, require_result, results
+from handlers._common import bank_errors, create_once, order_data, require_result, results, undo
 from handlers.base import StepCall, StepOutcome
 from handlers.registry import handler
 
@@ -11,12 +10,9 @@ def create_depositor_order(call: StepCall) -> StepOutcome:
     client_id = require_result(call, "client_id")
     account = require_result(call, "escrow_account")
     with bank_errors():
-        try:
-            dep_id = call.services.bank.create_depositor_order(
-                call.order_id, client_id, account, data.get("amount"),
-                dict(data.get("agreement") or {}), idempotency_key=call.idempotency_key)
-        except AlreadyExists as exc:
-            dep_id = exc.existing_id
+        dep_id = create_once(lambda: call.services.bank.create_depositor_order(
+            call.order_id, client_id, account, data.get("amount"),
+            dict(data.get("agreement") or {}), idempotency_key=call.idempotency_key))
     return StepOutcome(results={"depositor_order_id": dep_id})
 
 
@@ -26,10 +22,6 @@ def cancel_depositor_order(call: StepCall) -> StepOutcome:
     bank = call.services.bank
     with bank_errors():
         dep_id = results(call).get("depositor_order_id") or bank.find_depositor_order(call.order_id)
-        if not dep_id:
-            return StepOutcome()
-        try:
-            bank.cancel_depositor_order(dep_id, idempotency_key=call.idempotency_key)
-        except NotFound:
+        if not undo(dep_id, lambda d: bank.cancel_depositor_order(d, idempotency_key=call.idempotency_key)):
             return StepOutcome()
     return StepOutcome(results={"depositor_order_cancelled": True})

@@ -10,7 +10,7 @@ from app.api.views import canonical_hash, order_summary, order_view, system, vis
 from app.domain import statuses
 from app.domain.clock import utcnow
 from app.domain.ids import new_id
-from app.messaging import commands, topics
+from app.messaging import commands
 from app.process_models import ORDER_PROCESS
 from app.store.documents import Project
 from app.store.orders import DuplicateOrder, context_marker, history_entry, idempotency_scope
