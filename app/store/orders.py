@@ -110,7 +110,8 @@ class OrderRepository:
         return doc
 
     def append(self, order_id: str, outbox: list[dict] = (), history: list[dict] = (),
-               set_fields: dict | None = None, condition: dict | None = None) -> dict | None:
+               set_fields: dict | None = None, condition: dict | None = None,
+               push: dict | None = None) -> dict | None:
         """API-side write that does not touch process state: queue a command, note history.
 
         It does not bump `version`, so it never conflicts with the worker's saves.
@@ -121,6 +122,7 @@ class OrderRepository:
         update: dict = {"$push": {"outbox": {"$each": outbox}}}
         if history:
             update["$push"]["history"] = {"$each": list(history)}
+        update["$push"].update(push or {})
         if set_fields:
             update["$set"] = set_fields
         with atomic():

@@ -62,6 +62,7 @@ class CommandConsumer:
         except Exception as error:  # a poison message must not stop the partition
             log.exception("command %s for order %s failed", command.type, command.order_id)
             self.dead_letter(raw, key, f"{type(error).__name__}: {error}")
+            self.pm.record_failure(command, error)
 
     def dead_letter(self, raw: bytes, key: bytes | None, error: str) -> None:
         log.error("dead letter (%s): %s", key, error)

@@ -5,11 +5,13 @@ state is saved with a version check after every step, bank calls carry idempoten
 are stable across redeliveries, and the Kafka offset is committed only after the save.
 """
 import logging
+from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
+from app.domain.ids import new_id
 from app.engine import UnhandledBpmnError
 from app.messaging import commands as cmd
 from app.store import process_state
-from app.store.orders import ConcurrencyError
+from app.store.orders import ConcurrencyError, history_entry
 from app.worker import steps as step_book
 from app.worker.order_run import OrderRun
 from app.worker.retry import next_attempt_at
@@ -50,6 +52,21 @@ class ProcessManager:
             except ConcurrencyError:
                 log.info("order %s changed under us; reloading", command.order_id)
         raise ConcurrencyError(command.order_id)
+
+    def record_failure(self, command: cmd.Command, error: Exception) -> None:
+        """A command that could not be handled becomes a visible incident on its order
+        (besides the dead letter); an operator's retry runs the saga again."""
+        order = self.repo.get(command.order_id)
+        if order is None or statuses.is_final(order["status"]):
+            return
+        incident = {"id": new_id("inc"), "order_id": command.order_id, "step": f"command {command.type}",
+                    "task_id": None, "handler": None, "error": f"{type(error).__name__}: {error}",
+                    "attempts": 1, "status": "open", "created_at": self.clock(), "closed_at": None,
+                    "closed_by": None, "reason": None}
+        self.repo.append(command.order_id, history=[
+            history_entry("worker", "incident.opened", incident_id=incident["id"], error=incident["error"]),
+            history_entry("worker", "status", **{"from": order["status"], "to": statuses.INCIDENT})],
+            set_fields={"status": statuses.INCIDENT}, push={"incidents": incident})
 
     def _handle_once(self, command: cmd.Command) -> None:
         doc = self.repo.get(command.order_id)
@@ -126,6 +143,8 @@ class ProcessManager:
         if incident is None:
             return
         run.close_incident(incident, actor, "retried")
+        if incident["task_id"] is None:
+            return  # a command that failed: running the saga again is the retry
         entry = self._entry_for_task(run, incident["task_id"])
         if entry is not None:
             record = entry.get("compensation") if entry.get("compensation", {}).get("task_id") == incident["task_id"] else entry
@@ -138,6 +157,8 @@ class ProcessManager:
         if incident is None:
             return
         run.close_incident(incident, actor, "resolved", reason)
+        if incident["task_id"] is None:
+            return
         run.inst.retry_service(incident["task_id"])
         call = next((c for c in run.inst.pending_service_calls() if c.task_id == incident["task_id"]), None)
         if call:
@@ -182,6 +203,8 @@ class ProcessManager:
         return self._next_due_call(run)
 
     def _next_due_call(self, run: OrderRun):
+        if any(i["status"] == "open" and i["task_id"] is None for i in run.incidents):
+            return None  # a command failed unexpectedly: nothing runs until an operator retries
         for call in run.inst.pending_service_calls():
             if run.open_incident_for(call.task_id):
                 continue

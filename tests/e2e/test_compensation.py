@@ -93,3 +93,24 @@ def test_an_operator_can_resolve_an_incident_by_hand_with_a_reason(api, bank):
     assert compensated_in_order(order) == ["bind_account", "reserve_account", "create_client"]
     resolved = [h for h in order["history"] if h["action"] == "incident.resolved"]
     assert resolved and resolved[0]["detail"]["reason"] == "unbound by hand in the core, ticket OPS-1"
+
+
+def test_an_unexpected_error_is_a_dead_letter_and_an_incident_an_operator_can_retry(api, bank, system):
+    handlers = system.process_manager.handlers
+    original = handlers["escrow.bind_to_developer"]
+
+    def broken(call):
+        raise KeyError("a bug, not a bank failure")
+    handlers["escrow.bind_to_developer"] = broken
+    try:
+        order_id = api.create(body=order_body(passport=("4602", "600001")))
+        order = api.wait_status(order_id, "INCIDENT")
+    finally:
+        handlers["escrow.bind_to_developer"] = original
+    incident = next(i for i in api.get("/api/v1/incidents", who="admin", status="open").get_json()
+                    if i["order_id"] == order_id)
+    assert incident["step"] == "command order.start" and "KeyError" in incident["error"]
+    assert step(order, "reserve_account")["state"] == "completed"    # saved work is kept
+    assert api.post(f"/api/v1/incidents/{incident['id']}/retry", who="admin").status_code == 202
+    order = api.wait_status(order_id, "AWAITING_SIGNATURE")
+    assert bank.snapshot_for_order(order_id)["effects"]["escrow.reserve_account"] == 1
