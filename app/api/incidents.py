@@ -17,7 +17,7 @@ class IncidentSchema(Schema):
     id = fields.String()
     order_id = fields.String()
     step = fields.String()
-    handler = fields.String()
+    handler = fields.String(allow_none=True)
     error = fields.String()
     attempts = fields.Integer()
     status = fields.String()
