@@ -1,10 +1,12 @@
 """The process manager: applies one command to one order and runs its saga as far as it can go.
 
 Step boundaries are explicit (see BOUNDARIES): a crash at any of them loses nothing, because
-state is saved with a version check after every step, bank calls carry idempotency keys that
-are stable across redeliveries, and the Kafka offset is committed only after the save.
+state is saved with a version check after every step that changed something in the bank
+(read-only steps are saved with the next one), bank calls carry idempotency keys that are
+stable across redeliveries, and the Kafka offset is committed only after the save.
 """
 import logging
+
 from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
 from app.domain.ids import new_id
@@ -172,10 +174,10 @@ class ProcessManager:
     def _run_saga(self, run: OrderRun) -> None:
         """Advance until the process waits (user task, timer, retry back-off, incident, end).
 
-        One save after each step (a crash before it repeats the step with the same
-        idempotency key). The pass's last save also publishes the context record
-        (escrow.order-context): a context a few steps behind is safe to resume from, for the
-        same reason.
+        A save after each step with a bank effect (a crash before it repeats the step with the
+        same idempotency key); read-only steps are saved with the next one. The pass's last save
+        also publishes the context record (escrow.order-context): a context a few steps behind
+        is safe to resume from, for the same reason.
         """
         run.inst.advance(run.now)
         run.refresh()
@@ -271,20 +273,24 @@ class ProcessManager:
             return
         record["retry_at"] = None
         if call.compensates:
-            # A rollback that cannot finish needs a person; never drop it silently.
-            step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
-            run.inst.mark_compensation_failed(call.task_id)
-            run.open_incident(call.compensates, call.task_id, call.handler, error, record["attempts"])
-            return
+            return self._compensation_failed(run, call, error, record["attempts"])
         step_book.find(run.steps, call.step)["state"] = "failed"
         self._throw(run, call, STEP_FAILED, error, record["attempts"])
 
     def _business_failure(self, run: OrderRun, call, record: dict, error: BusinessError) -> None:
         record.update(error=error.message, retry_at=None, finished_at=run.now)
-        step_book.find(run.steps, call.compensates or call.step)["state"] = "failed"
         run.note("worker", "step.refused", step=call.step, handler=call.handler, error_code=error.code,
                  error=error.message)
+        if call.compensates:
+            return self._compensation_failed(run, call, f"{error.code}: {error.message}", record["attempts"])
+        step_book.find(run.steps, call.step)["state"] = "failed"
         self._throw(run, call, error.code, error.message, record["attempts"])
+
+    def _compensation_failed(self, run: OrderRun, call, error: str, attempts: int) -> None:
+        """A rollback that cannot finish needs a person; never drop it silently."""
+        step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
+        run.inst.mark_compensation_failed(call.task_id)
+        run.open_incident(call.compensates, call.task_id, call.handler, error, attempts)
 
     def _throw(self, run: OrderRun, call, code: str, message: str, attempts: int) -> None:
         """Hand the failure to the model.

@@ -114,3 +114,27 @@ def test_an_unexpected_error_is_a_dead_letter_and_an_incident_an_operator_can_re
     assert api.post(f"/api/v1/incidents/{incident['id']}/retry", who="admin").status_code == 202
     order = api.wait_status(order_id, "AWAITING_SIGNATURE")
     assert bank.snapshot_for_order(order_id)["effects"]["escrow.reserve_account"] == 1
+
+
+def test_a_compensation_refused_by_the_bank_is_an_incident_too(api, bank, system):
+    from handlers.base import BusinessError
+    handlers = system.process_manager.handlers
+    original = handlers["escrow.release_account"]
+
+    def refused(call):
+        raise BusinessError("account_frozen", "the core refuses to release a frozen account")
+    handlers["escrow.release_account"] = refused
+    bank.set_fault("escrow.bind_to_developer", -1)
+    try:
+        order_id = api.create(body=order_body(passport=("4602", "700001")))
+        order = api.wait_status(order_id, "INCIDENT")
+    finally:
+        handlers["escrow.release_account"] = original
+        bank.reset()
+    assert step(order, "reserve_account")["state"] == "compensation_failed"
+    incident = next(i for i in api.get("/api/v1/incidents", who="admin", status="open").get_json()
+                    if i["order_id"] == order_id)
+    assert incident["attempts"] == 1 and "account_frozen" in incident["error"]   # no retries
+    assert api.post(f"/api/v1/incidents/{incident['id']}/retry", who="admin").status_code == 202
+    api.wait_status(order_id, "ROLLED_BACK")
+    assert bank.snapshot_for_order(order_id)["holds_nothing"]
