@@ -6,9 +6,10 @@ from flask_smorest import Blueprint, abort
 from app.api import auth
 from app.api.schemas import (CancelSchema, OrderCreatedSchema, OrderCreateSchema,
                              OrderListQuerySchema, OrderSchema, OrderSummarySchema)
-from app.api.views import canonical_hash, order_summary, order_view, system, visible_order
+from app.api.views import order_summary, order_view, system, visible_order
 from app.domain import statuses
 from app.domain.clock import utcnow
+from app.domain.plain import canonical_hash
 from app.domain.ids import new_id
 from app.messaging import commands
 from app.process_models import ORDER_PROCESS

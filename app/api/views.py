@@ -1,6 +1,4 @@
 """How orders look to API callers, and the visibility rule (a manager sees own company only)."""
-import json
-
 from flask import current_app
 from flask_smorest import abort
 
@@ -54,7 +52,3 @@ def order_view(order: dict, history: list[dict] | None = None) -> dict:
     )
     return view
 
-
-def canonical_hash(data: dict) -> str:
-    import hashlib
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

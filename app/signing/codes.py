@@ -1,8 +1,9 @@
 """Codes and hashes: generation, salted slow hashing, constant-time comparison."""
 import hashlib
 import hmac
-import json
 import secrets
+
+from app.domain.plain import canonical_hash
 
 CODE_DIGITS = 6
 
@@ -28,6 +29,4 @@ def code_matches(code, salt_hex: str, expected_hex: str, iterations: int, pepper
 
 def document_hash(data) -> str:
     """sha256 of the canonical JSON of the order data being signed."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical_hash(data)

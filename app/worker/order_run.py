@@ -15,6 +15,14 @@ from app.store.orders import context_marker, history_entry
 from app.worker import steps as step_book
 
 
+def new_incident(order_id: str, step: str, task_id: str | None, handler: str | None, error: str,
+                 attempts: int, now: datetime) -> dict:
+    """An incident: a step (or a whole command, task_id None) that needs an operator."""
+    return {"id": new_id("inc"), "order_id": order_id, "step": step, "task_id": task_id,
+            "handler": handler, "error": error, "attempts": attempts, "status": "open",
+            "created_at": now, "closed_at": None, "closed_by": None, "reason": None}
+
+
 class OrderRun:
     def __init__(self, doc: dict, instance, now: datetime, settings):
         self.doc = doc
@@ -47,9 +55,7 @@ class OrderRun:
         self.dirty = True
 
     def open_incident(self, step: str, task_id: str, handler: str, error: str, attempts: int) -> dict:
-        incident = {"id": new_id("inc"), "order_id": self.doc["_id"], "step": step, "task_id": task_id,
-                    "handler": handler, "error": error, "attempts": attempts, "status": "open",
-                    "created_at": self.now, "closed_at": None, "closed_by": None, "reason": None}
+        incident = new_incident(self.doc["_id"], step, task_id, handler, error, attempts, self.now)
         self.incidents.append(incident)
         self.note("worker", "incident.opened", incident_id=incident["id"], step=step, error=error)
         return incident

@@ -9,13 +9,12 @@ import logging
 
 from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
-from app.domain.ids import new_id
 from app.engine import UnhandledBpmnError
 from app.messaging import commands as cmd
 from app.store import process_state
 from app.store.orders import ConcurrencyError, history_entry
 from app.worker import steps as step_book
-from app.worker.order_run import OrderRun
+from app.worker.order_run import OrderRun, new_incident
 from app.worker.retry import next_attempt_at
 from handlers.base import BusinessError, StepCall, TransientError
 
@@ -61,10 +60,8 @@ class ProcessManager:
         order = self.repo.get(command.order_id)
         if order is None or statuses.is_final(order["status"]):
             return
-        incident = {"id": new_id("inc"), "order_id": command.order_id, "step": f"command {command.type}",
-                    "task_id": None, "handler": None, "error": f"{type(error).__name__}: {error}",
-                    "attempts": 1, "status": "open", "created_at": self.clock(), "closed_at": None,
-                    "closed_by": None, "reason": None}
+        incident = new_incident(command.order_id, f"command {command.type}", None, None,
+                                f"{type(error).__name__}: {error}", 1, self.clock())
         self.repo.append(command.order_id, history=[
             history_entry("worker", "incident.opened", incident_id=incident["id"], error=incident["error"]),
             history_entry("worker", "status", **{"from": order["status"], "to": statuses.INCIDENT})],
