@@ -161,7 +161,10 @@ def timer_value(my_task, expression):
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-class EscrowDurationTimer(DurationTimerEventDefinition):
+class _DueOnce:
+    """A timer judged against the worker's clock: its due time is computed once, when first
+    asked, and kept in the task (so it survives a dump/load), then compared with `now`."""
+
     def has_fired(self, my_task):
         if my_task._get_internal_data("event_fired", False):
             return True
@@ -170,28 +173,22 @@ class EscrowDurationTimer(DurationTimerEventDefinition):
             return False
         due = my_task._get_internal_data("event_value")
         if due is None:
-            parsed = TimerEventDefinition.parse_iso_duration(timer_value(my_task, self.expression))
-            due = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
+            due = self.due_time(my_task, now).isoformat()
             my_task._set_internal_data(event_value=due)
         if TimerEventDefinition.get_datetime(due) <= now:
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 
 
-class EscrowTimeDateTimer(TimeDateEventDefinition):
-    def has_fired(self, my_task):
-        if my_task._get_internal_data("event_fired", False):
-            return True
-        now = current_time(my_task)
-        if now is None:
-            return False
-        due = my_task._get_internal_data("event_value")
-        if due is None:
-            due = TimerEventDefinition.get_datetime(timer_value(my_task, self.expression)).isoformat()
-            my_task._set_internal_data(event_value=due)
-        if TimerEventDefinition.get_datetime(due) <= now:
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+class EscrowDurationTimer(_DueOnce, DurationTimerEventDefinition):
+    def due_time(self, my_task, now):
+        parsed = TimerEventDefinition.parse_iso_duration(timer_value(my_task, self.expression))
+        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+
+
+class EscrowTimeDateTimer(_DueOnce, TimeDateEventDefinition):
+    def due_time(self, my_task, now):
+        return TimerEventDefinition.get_datetime(timer_value(my_task, self.expression))
 
 
 def utc(dt: datetime) -> datetime:
