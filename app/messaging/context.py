@@ -31,33 +31,16 @@ def _json_safe(value):
     return value
 
 
-def _older_history(order_id: str) -> list[dict]:
-    """History entries the repository paged out of the order document (order_history)."""
-    from app.store.documents import HistoryEntry
-    older = []
-    for entry in HistoryEntry._get_collection().find({"order_id": order_id}).sort("at", 1):
-        older.append({"id": entry["_id"], "at": entry.get("at"), "actor": entry.get("actor"),
-                      "action": entry.get("action"), "detail": entry.get("detail") or {}})
-    return older
-
-
-def full_history(order: dict, older: list[dict] | None = None) -> list[dict]:
-    """Paged-out entries, then the inline ones; an entry caught in both places counts once."""
-    older = _older_history(order["_id"]) if older is None else older
-    inline = list(order.get("history") or [])
-    inline_ids = {e.get("id") for e in inline}
-    return [e for e in older if e["id"] not in inline_ids] + inline
-
-
-def build_context(order: dict, older_history: list[dict] | None = None) -> dict:
-    """The context record of an order document as read from the store."""
+def build_context(order: dict, history: list[dict]) -> dict:
+    """The context record of an order document as read from the store, with its full history
+    (OrderRepository.full_history: the paged-out entries too)."""
     record = {"schema_version": SCHEMA_VERSION, "id": order["_id"]}
     for name in _FIELDS:
         record[name] = _json_safe(order.get(name))
     for name in _OPTIONAL:
         if order.get(name) is not None:
             record[name] = _json_safe(order[name])
-    record["history"] = _json_safe(full_history(order, older_history))
+    record["history"] = _json_safe(history)
     for name in _TIMES:
         record[name] = iso(order.get(name))
     # A field added to the document later travels too rather than being lost; asyncapi.yaml

@@ -83,7 +83,7 @@ class OutboxRelay:
                     if context_sent:  # one record with the newest context stands for all markers
                         delivered.setdefault(order["_id"], []).append(event["id"])
                         continue
-                    value, context_sent = build_context(order), True
+                    value, context_sent = build_context(order, self.repo.full_history(order)), True
                 else:
                     value = event["value"]
                 self.producer.produce(self.settings.topic(event["topic"]), key=order["_id"].encode(),

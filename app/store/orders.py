@@ -61,11 +61,20 @@ class OrderRepository:
     def by_idempotency_key(self, company: str, key: str) -> dict | None:
         return _coll().find_one({"idempotency_scope": idempotency_scope(company, key)})
 
+    def older_history(self, order: dict) -> list[dict]:
+        """Entries paged out of the order document, oldest first. History only grows, so while
+        the inline part is under the cap nothing was paged out (and nothing is read)."""
+        if len(order.get("history") or []) < self.history_cap:
+            return []
+        rows = HistoryEntry._get_collection().find({"order_id": order["_id"]}).sort("at", 1)
+        return [{"id": r["_id"], "at": r.get("at"), "actor": r.get("actor"), "action": r.get("action"),
+                 "detail": r.get("detail") or {}} for r in rows]
+
     def full_history(self, order: dict) -> list[dict]:
-        older = [e.to_mongo().to_dict() for e in HistoryEntry.objects(order_id=order["_id"]).order_by("at")]
-        for entry in older:
-            entry["id"] = entry.pop("_id")
-        return older + list(order.get("history", []))
+        """Paged-out entries, then the inline ones; an entry caught in both places counts once."""
+        inline = list(order.get("history") or [])
+        inline_ids = {e.get("id") for e in inline}
+        return [e for e in self.older_history(order) if e["id"] not in inline_ids] + inline
 
     # --- writes ------------------------------------------------------------------------
     def create(self, doc: dict) -> dict:
