@@ -57,9 +57,9 @@ class Settings:
     applied_commands_cap: int = 50
     # Background loops
     scheduler_interval_s: float = 0.2
-    scheduler_full_scan_s: float = 5.0
+    scheduler_full_scan_s: float = 10.0         # safety net: this process's writes are hinted
     relay_interval_s: float = 0.05
-    relay_full_scan_s: float = 2.0
+    relay_full_scan_s: float = 10.0             # safety net: this process's writes are hinted
     # SMS gateway (production)
     sms_url: str | None = None
     sms_user: str | None = None

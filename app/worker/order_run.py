@@ -42,8 +42,9 @@ class OrderRun:
 
     # --- what the handlers see ------------------------------------------------------------
     def order_view(self) -> dict:
+        """Handlers see the order and what earlier steps recorded (results), not engine data."""
         return {"id": self.doc["_id"], "company": self.doc["company"], "project": self.doc["project"],
-                "data": self.doc["data"], "results": self.results, "variables": self.inst.data}
+                "data": self.doc["data"], "results": self.results}
 
     # --- changes ----------------------------------------------------------------------------
     def mark_applied(self, command_id: str) -> None:
