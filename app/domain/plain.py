@@ -27,3 +27,22 @@ def copy_plain(value, memo=None):
     if kind in _IMMUTABLE:
         return value
     return copy.deepcopy(value, memo)
+
+
+def same_as_stored(a, b) -> bool:
+    """Equal once stored in MongoDB, which keeps datetimes in UTC to the millisecond (and
+    hands them back without a timezone)."""
+    return _as_stored(a) == _as_stored(b)
+
+
+def _as_stored(value):
+    kind = type(value)
+    if kind is dict:
+        return {k: _as_stored(v) for k, v in value.items()}
+    if kind is list:
+        return [_as_stored(v) for v in value]
+    if kind is datetime.datetime:
+        value = value.astimezone(datetime.timezone.utc) if value.tzinfo else value.replace(
+            tzinfo=datetime.timezone.utc)
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value

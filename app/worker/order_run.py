@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from app.domain import statuses
 from app.domain.clock import as_utc
 from app.domain.ids import new_id
-from app.domain.plain import copy_plain
+from app.domain.plain import copy_plain, same_as_stored
 from app.messaging import topics
 from app.store import process_state
 from app.store.orders import context_marker, history_entry
@@ -125,17 +125,18 @@ class OrderRun:
 
     # --- the write --------------------------------------------------------------------------
     def changes(self, publish_context: bool) -> dict:
-        """The fields to write: only what differs from the stored order (steps entry by entry)."""
-        if publish_context:
-            self.outbox.append(context_marker())
+        """The fields to write: only what differs from the stored order (steps entry by entry).
+        Empty when nothing changed (a redelivered command): then nothing is written at all."""
         current = {"status": self.status, "process": process_state.encode(self.inst.dump()),
                    "results": self.results, "open_tasks": self.open_tasks, "incidents": self.incidents,
                    "applied_commands": self.applied, "next_wake_at": self.next_wake_at()}
-        changed = {k: v for k, v in current.items() if self.doc.get(k) != v}
+        changed = {k: v for k, v in current.items() if not same_as_stored(self.doc.get(k), v)}
         stored_steps = self.doc.get("steps", [])
         for i, entry in enumerate(self.steps):
-            if i >= len(stored_steps) or stored_steps[i] != entry:
+            if i >= len(stored_steps) or not same_as_stored(stored_steps[i], entry):
                 changed[f"steps.{i}"] = entry  # an index one past the end appends
+        if publish_context and (changed or self.outbox or self.history):
+            self.outbox.append(context_marker())
         return changed
 
     def saved(self, fields: dict) -> None:

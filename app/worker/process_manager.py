@@ -313,6 +313,9 @@ class ProcessManager:
         if not run.dirty:
             return
         changes = run.changes(publish_context)
+        if not (changes or run.outbox or run.history):
+            run.dirty = False
+            return
         saved = self.repo.save(run.doc["_id"], run.doc["version"], changes, outbox=run.outbox,
                                history=run.history, projection=SAVED_FIELDS)
         run.saved({**changes, **saved})
