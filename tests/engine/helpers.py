@@ -24,3 +24,12 @@ def complete(engine, inst, variables=None, step=None):
     inst.complete_service(call.task_id, variables or {})
     inst.advance(NOW)
     return roundtrip(engine, inst), call
+
+
+def drain(engine, inst):
+    """Complete every pending call, one at a time, with a round trip after each."""
+    seen = []
+    while inst.pending_service_calls():
+        inst, call = complete(engine, inst)
+        seen.append(call)
+    return inst, seen

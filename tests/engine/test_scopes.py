@@ -1,14 +1,6 @@
 """Compensation scopes: nested sub-process, activityRef, call activity in another file."""
 
-from .helpers import NOW, complete, only_call
-
-
-def drain(engine, inst):
-    seen = []
-    while inst.pending_service_calls():
-        inst, call = complete(engine, inst)
-        seen.append(call)
-    return inst, seen
+from .helpers import NOW, complete, drain, only_call
 
 
 def test_nested_subprocess_compensates_inner_activities_newest_first(engine, model):

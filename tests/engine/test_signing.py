@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from .helpers import NOW, complete, only_call, roundtrip
+from .helpers import NOW, complete, drain, only_call, roundtrip
 
 
 @pytest.fixture
@@ -18,15 +18,6 @@ def to_signature(engine, signing):
     inst, _ = complete(engine, inst, {"client_id": "c1"}, step="reserve")
     inst, _ = complete(engine, inst, {"code_id": "code-1", "code_ttl": "PT5M"}, step="send_code")
     return inst
-
-
-def drain(engine, inst):
-    """Complete every pending call, one at a time, with a round trip after each."""
-    seen = []
-    while inst.pending_service_calls():
-        inst, call = complete(engine, inst)
-        seen.append(call)
-    return inst, seen
 
 
 def test_user_task_view(engine, signing):
