@@ -75,8 +75,9 @@ def test_engine_ceiling_is_measured(model):
     saga = model("saga")
     outputs = {"escrow.step1": {"client_id": "c1"}, "escrow.step2": {"escrow_account": "40817"},
                "escrow.step3": {}}
-    inst = run_once(ProcessEngine(HANDLERS), saga, outputs, {"amount": 1})
-    assert inst.is_completed() and inst.status() == "ACTIVE"
-    rate = measure_engine_ceiling(saga, 30, outputs, {"amount": 1})
+    engine = ProcessEngine(HANDLERS)
+    inst, steps = run_once(engine, saga, outputs, {"amount": 1})
+    assert inst.is_completed() and inst.status() == "ACTIVE" and steps == 3
+    rate = measure_engine_ceiling(engine, saga, outputs, {"amount": 1}, 30)["engine_ceiling_per_s"]
     print(f"\nengine ceiling, 3-step saga with round trip after each step: {rate:.0f} instances/s")
     assert rate > 0
