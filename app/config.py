@@ -28,7 +28,6 @@ class Settings:
     kafka_bootstrap: str | None = None         # None: start the embedded mock cluster
     mongo_uri: str = "mongomock://localhost/escrow"
     topic_prefix: str = "escrow."
-    topic_partitions: int = 4
     consumer_group: str = "escrow-process-manager"
     embedded_workers: int = 1                  # worker threads in the embedded process
     run_worker_in_app: bool = True             # embedded: worker, relay, scheduler as threads

@@ -34,24 +34,16 @@ def status(inst):
     return None
 
 
+_TASK_STATES = {TaskState.COMPLETED: "completed", TaskState.STARTED: "running",
+                TaskState.READY: "ready", TaskState.WAITING: "waiting",
+                TaskState.CANCELLED: "cancelled", TaskState.ERROR: "error"}
+
+
 def _task_state(task):
     comp = task.internal_data.get(compensation.COMP_KEY)
     if comp:
         return _COMP_STATES[comp]
-    state = task.state
-    if state == TaskState.COMPLETED:
-        return "completed"
-    if state == TaskState.STARTED:
-        return "running"
-    if state == TaskState.READY:
-        return "ready"
-    if state == TaskState.WAITING:
-        return "waiting"
-    if state == TaskState.CANCELLED:
-        return "cancelled"
-    if state == TaskState.ERROR:
-        return "error"
-    return None     # predicted, not reached
+    return _TASK_STATES.get(task.state)  # None: predicted, not reached
 
 
 def step_states(inst) -> dict:
