@@ -37,7 +37,6 @@ class OrderRun:
         self.open_tasks = list(doc.get("open_tasks", []))
         self.outbox: list[dict] = []
         self.history: list[dict] = []
-        self.dirty = False
         self.actor = "process"  # who caused what this run does (the command's actor)
 
     # --- what the handlers see ------------------------------------------------------------
@@ -49,11 +48,9 @@ class OrderRun:
     # --- changes ----------------------------------------------------------------------------
     def mark_applied(self, command_id: str) -> None:
         self.applied = (self.applied + [command_id])[-self.settings.applied_commands_cap:]
-        self.dirty = True
 
     def note(self, actor: str, action: str, **detail) -> None:
         self.history.append(history_entry(actor, action, at=self.now, **detail))
-        self.dirty = True
 
     def open_incident(self, step: str, task_id: str, handler: str, error: str, attempts: int) -> dict:
         incident = new_incident(self.doc["_id"], step, task_id, handler, error, attempts, self.now)
@@ -83,7 +80,6 @@ class OrderRun:
                 "type": "order.status_changed", "order_id": self.doc["_id"], "from": self.status,
                 "to": new_status, "at": self.now.isoformat()}})
             self.status = new_status
-        self.dirty = True
 
     def _sync_user_tasks(self) -> None:
         ready = {t.task_id: t for t in self.inst.ready_user_tasks()}
@@ -144,4 +140,4 @@ class OrderRun:
         written = {k: v for k, v in fields.items() if not k.startswith("steps.")}
         # Copies: the live lists and dicts keep changing, the stored ones must not.
         self.doc = {**self.doc, **copy_plain(written), "steps": copy_plain(self.steps)}
-        self.outbox, self.history, self.dirty = [], [], False
+        self.outbox, self.history = [], []

@@ -310,11 +310,9 @@ class ProcessManager:
         run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
 
     def _save(self, run: OrderRun, publish_context: bool) -> None:
-        if not run.dirty:
-            return
+        """Write what changed since the last save; nothing at all when nothing did."""
         changes = run.changes(publish_context)
         if not (changes or run.outbox or run.history):
-            run.dirty = False
             return
         saved = self.repo.save(run.doc["_id"], run.doc["version"], changes, outbox=run.outbox,
                                history=run.history, projection=SAVED_FIELDS)
