@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("embedded", "production")
 
 
 def _env(name, default, cast=str):
@@ -64,10 +65,14 @@ class Settings:
     sms_user: str | None = None
     sms_password: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    # Web pages
+    secret_key: str | None = field(default=None, repr=False)  # signs sessions; embedded: random per start
+    display_timezone: str = "Europe/Moscow"    # how pages show times (stored and sent as UTC)
+    max_request_bytes: int = 2 * 1024 * 1024   # larger bodies get 413 before they are read
 
     @property
     def embedded(self) -> bool:
-        return self.env != "production"
+        return self.env == "embedded"
 
     @property
     def dev_endpoints(self) -> bool:
@@ -101,6 +106,10 @@ def load_settings(**overrides) -> Settings:
         values[f.name] = _env(env_name(f.name), f.default, cast)
     values.update(overrides)
     settings = Settings(**values)
+    if settings.env not in ENVIRONMENTS:
+        raise SystemExit(f"ESCROW_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings.env!r}")
+    if settings.env == "production" and not settings.secret_key:
+        raise SystemExit("ESCROW_ENV=production needs ESCROW_SECRET_KEY (signs the pages' sessions)")
     if settings.env == "production" and (not settings.kafka_bootstrap
                                          or settings.mongo_uri.startswith("mongomock")):
         raise SystemExit("ESCROW_ENV=production needs ESCROW_KAFKA_BOOTSTRAP and ESCROW_MONGO_URI")
