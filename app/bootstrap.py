@@ -3,7 +3,6 @@
 Only configuration differs: where Kafka is (embedded mock cluster or real brokers), where
 MongoDB is (mongomock or a real server), and whether demo data and dev endpoints exist.
 """
-import hashlib
 import json
 import logging
 import sys
@@ -24,6 +23,7 @@ from app.signing import SigningService, SigningSettings
 from app.store import connection
 from app.store.documents import ProcessModel, Project, User
 from app.store.orders import OrderRepository
+from app.store.users import password_hash, token_hash
 from app.worker.consumer import CommandConsumer
 from app.worker.process_manager import ProcessManager
 from app.worker.scheduler import Scheduler
@@ -32,17 +32,16 @@ from handlers.base import Services
 
 log = logging.getLogger(__name__)
 
-DEMO_USERS = [  # embedded default only; production has none
-    ("demo-manager-1", "u-manager-1", "Maria Manager (dev-1)", "manager", "dev-1"),
-    ("demo-manager-2", "u-manager-2", "Mikhail Manager (dev-2)", "manager", "dev-2"),
-    ("demo-backoffice", "u-backoffice", "Boris Back-office", "backoffice", None),
-    ("demo-analyst", "u-analyst", "Alla Analyst", "analyst", None),
-    ("demo-admin", "u-admin", "Anton Admin", "admin", None),
+# Embedded default only; production has none. Each signs in with password DEMO_PASSWORD
+# (pages) or uses its token (API).
+DEMO_PASSWORD = "demo"
+DEMO_USERS = [  # (username, API token, user id, name, role, company)
+    ("manager-1", "demo-manager-1", "u-manager-1", "Maria Manager (dev-1)", "manager", "dev-1"),
+    ("manager-2", "demo-manager-2", "u-manager-2", "Mikhail Manager (dev-2)", "manager", "dev-2"),
+    ("backoffice", "demo-backoffice", "u-backoffice", "Boris Back-office", "backoffice", None),
+    ("analyst", "demo-analyst", "u-analyst", "Alla Analyst", "analyst", None),
+    ("admin", "demo-admin", "u-admin", "Anton Admin", "admin", None),
 ]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass
@@ -157,8 +156,10 @@ def _signing(settings: Settings, faults: FaultInjector):
 
 
 def seed_demo_data() -> None:
-    for token, user_id, name, role, company in DEMO_USERS:
-        User(id=user_id, name=name, role=role, company=company, token_hash=token_hash(token)).save()
+    password = password_hash(DEMO_PASSWORD)  # one argon2 hash (costly on purpose) for all
+    for username, token, user_id, name, role, company in DEMO_USERS:
+        User(id=user_id, username=username, name=name, role=role, company=company,
+             password_hash=password, token_hash=token_hash(token)).save()
     for project in bank_seed.PROJECTS:
         Project(id=project["id"], name=project["name"], developer=project["developer"],
                 developer_name=project.get("developer_name"),
