@@ -106,6 +106,7 @@ class System:
         except Exception:  # the events stay in their documents for the next relay
             log.exception("outbox relay: last pass at stop failed")
         self.producer.flush(5)
+        log.info("stopped: %d worker(s) left the consumer group", len(self.consumers))
         if self.embedded_kafka:
             self.embedded_kafka.close()
 
@@ -115,7 +116,7 @@ def build(settings: Settings | None = None, **overrides) -> System:
     embedded_kafka = None
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:
-        embedded_kafka = kafka.EmbeddedKafka()
+        embedded_kafka = kafka.EmbeddedKafka(topics=[settings.topic(t) for t in topics.ALL])
         bootstrap = embedded_kafka.bootstrap
     log.info("Kafka bootstrap: %s%s", bootstrap, " (embedded mock cluster)" if embedded_kafka else "")
     connection.connect(settings.mongo_uri)

@@ -15,6 +15,7 @@ OPTIONS = {
     "keepalive": 5,          # seconds an idle keep-alive connection stays open
     "timeout": 60,           # a worker silent this long is restarted
     "graceful_timeout": 30,  # SIGTERM: time to finish requests and stop the saga threads
+    "control_socket_disable": True,  # several servers share a machine (tests, the simulators)
 }
 
 

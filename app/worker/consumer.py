@@ -57,6 +57,7 @@ class CommandConsumer:
         finally:
             consumer.close()  # leaves the group: its partitions move on at once
             self.partitions = None
+            log.info("%s left the consumer group", self.name)
 
     def _assigned(self, _consumer, partitions) -> None:
         # cooperative-sticky: each call adds partitions (possibly none)

@@ -1,6 +1,7 @@
 """Run WSGI apps and `python -m` services for the operations tests (always on port 0)."""
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,37 +30,44 @@ def wsgi_thread(app):
 
 
 class Service:
-    """A `python -m <module>` process whose first stdout line is its address; stderr goes to a
-    log file under var/ (read it with `.log()`)."""
+    """A `python -m <module>` process; `address` is the first line of its stdout (when
+    `prints_address`). Its stderr goes to a log file under var/ (`.log()`, `.wait_log()`)."""
 
-    def __init__(self, module: str, *args: str, env: dict | None = None, name: str | None = None):
+    def __init__(self, module: str, *args: str, env: dict | None = None, name: str | None = None,
+                 prints_address: bool = True):
         VAR.mkdir(exist_ok=True)
         self.log_path = VAR / f"{name or module.rsplit('.', 1)[-1]}-{os.getpid()}-{time.monotonic_ns()}.log"
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, text=True,
-                                     stdout=subprocess.PIPE, stderr=self._log,
-                                     env={**os.environ, **(env or {})})
-        self.address = self.proc.stdout.readline().strip()
-        assert self.address, f"{module} printed no address; log:\n{self.log()}"
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, text=True,
+                                         stdout=subprocess.PIPE, stderr=log,
+                                         env={**os.environ, **(env or {})})
+        self.address = self.proc.stdout.readline().strip() if prints_address else None
+        assert self.address or not prints_address, f"{module} printed no address; log:\n{self.log()}"
 
     def log(self) -> str:
-        self._log.flush()
         return self.log_path.read_text()
+
+    def wait_log(self, pattern: str, timeout: float = 60.0) -> re.Match:
+        """Wait until a log line matches `pattern`; the match."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.log())
+            if found:
+                return found
+            assert self.proc.poll() is None, f"exited {self.proc.returncode}; log:\n{self.log()}"
+            time.sleep(0.1)
+        raise AssertionError(f"no log line matches {pattern!r}; log:\n{self.log()}")
 
     def terminate(self, timeout: float = 40) -> int:
         """SIGTERM, then wait: the exit code."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self._log.close()
+        return self.proc.wait(timeout=timeout)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
-        self._log.close()
 
     def __enter__(self):
         return self
