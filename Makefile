@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench worker broker clean
+.PHONY: run test bench worker broker bank sms clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,5 +26,11 @@ worker: $(STAMP)
 broker: $(STAMP)
 	$(BIN)/python -m app.messaging.broker
 
+bank: $(STAMP)
+	$(BIN)/python -m app.adapters.bank.server
+
+sms: $(STAMP)
+	$(BIN)/python -m app.adapters.sms.server
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules
