@@ -85,7 +85,7 @@ def wait_http(url: str, status: int = 200, timeout: float = 60.0) -> requests.Re
             last = requests.get(url, timeout=2)
             if last.status_code == status:
                 return last
-        except requests.ConnectionError as error:
+        except requests.RequestException as error:  # refused, or busy starting up
             last = error
         time.sleep(0.1)
     raise AssertionError(f"{url} did not answer {status} within {timeout} s: {last!r}")
