@@ -10,7 +10,7 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/web/translations/*/LC_MESSAGES/m
 APP := $(STAMP) $(ASSETS) $(CATALOGS)
 
 PEERS := var/peers
-.PHONY: run test bench bench-temporal worker broker assets translations clean
+.PHONY: run test bench bench-temporal worker broker bank sms assets translations clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -59,6 +59,12 @@ worker: $(STAMP)
 
 broker: $(STAMP)
 	$(BIN)/python -m app.messaging.broker
+
+bank: $(STAMP)
+	$(BIN)/python -m app.adapters.bank.server
+
+sms: $(STAMP)
+	$(BIN)/python -m app.adapters.sms.server
 
 clean:
 	rm -rf $(VENV) node_modules app/web/static/dist .pytest_cache $(CATALOGS)
