@@ -19,6 +19,7 @@ from app.config import Settings, load_settings
 from app.engine import ProcessEngine, RetryPolicy
 from app.messaging import kafka, topics
 from app.messaging.outbox import OutboxRelay
+from app.observability import gauges, saga
 from app.process_models import ModelCatalog, model_record
 from app.signing import SigningService, SigningSettings
 from app.store import connection
@@ -130,8 +131,10 @@ def build(settings: Settings | None = None, **overrides) -> System:
             relay.hint(order_id)
         scheduler.hint(order_id, doc)
     repo.on_write = on_write
+    repo.on_history = saga.history_committed
+    gauges.GAUGE_COLLECTOR.watch(bootstrap, settings)
 
-    handlers = registry.load_all()
+    handlers = saga.instrument_handlers(registry.load_all())
     engine = ProcessEngine(set(handlers), settings.forms_dir,
                            default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s))
     catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record))

@@ -232,7 +232,7 @@ class ProcessManager:
             key += "/compensate"
         step_call = StepCall(order_id=run.doc["_id"], order=run.order_view(), params=call.params,
                              idempotency_key=key, attempt=record["attempts"] + 1,
-                             services=self.services, settings=self.settings, now=run.now)
+                             services=self.services, settings=self.settings, now=run.now, step=call.step)
         self.boundary("before_handler", run, step=call.step, handler=call.handler)
         record["attempts"] += 1
         try:
@@ -286,6 +286,7 @@ class ProcessManager:
     def _compensation_failed(self, run: OrderRun, call, error: str, attempts: int) -> None:
         """A rollback that cannot finish needs a person; never drop it silently."""
         step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
+        run.note("worker", "step.compensation_failed", step=call.compensates, handler=call.handler)
         run.inst.mark_compensation_failed(call.task_id)
         run.open_incident(call.compensates, call.task_id, call.handler, error, attempts)
 
