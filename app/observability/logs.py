@@ -2,11 +2,9 @@
 
 Every line carries `service.name` and, inside a request or a command, `trace.id` and
 `transaction.id` (app.observability.trace). Fields come from the standard record (time, level,
-logger, origin, process, thread, the message, an exception's type and frames) and from the
-allow-listed event fields (app.observability.events); whatever else a library attaches to its
-records (`extra=`) is dropped, so every field is ECS or `escrow.*`. Left out: `error.message`
-(an exception's text may quote data; its type and frames are kept) and `log.original` (not an
-ECS 9 field; `message` has the same text).
+logger, origin, process id, thread name, the message, an exception's type and frames) and from
+the allow-listed event fields (app.observability.events); whatever else a library attaches to
+its records (`extra=`) is dropped, so every field is ECS or `escrow.*`.
 
 Libraries speak at WARNING and above, whatever the level (an allow-list of this project's loggers
 follows ESCROW_LOG_LEVEL): SpiffWorkflow's INFO "State changed to ..." lines were most of the
@@ -24,20 +22,33 @@ from app.observability import trace
 # one, a library's, at WARNING and above; gunicorn's at its own level (INFO: start, stop).
 OURS = ("app", "handlers", "escrow", "librdkafka")
 _STANDARD = ecs_logging.StdlibFormatter._LOGRECORD_DICT  # attributes every LogRecord has
+# Not written: an exception's text (it may quote data: its type and frames are kept), a copy of
+# the message that ECS 9 does not define, and what says nothing (the process is MainProcess;
+# the thread has its name).
+EXCLUDED = ("error.message", "log.original", "process.name", "process.thread.id")
 
 
 class EcsFormatter(ecs_logging.StdlibFormatter):
     def __init__(self, service: str):
-        super().__init__(exclude_fields=("log.original", "error.message"),
-                         extra={"service.name": service})
+        super().__init__(exclude_fields=EXCLUDED, extra={"service.name": service})
 
     def format_to_ecs(self, record: logging.LogRecord) -> dict:
-        bare = logging.makeLogRecord({k: v for k, v in record.__dict__.items() if k in _STANDARD})
-        bare.__dict__.update(getattr(record, "ecs", None) or {})
+        # ecs-logging would add every attribute a library attached to the record: give it
+        # the standard ones only, then add the event's allow-listed fields and the trace.
+        bare = logging.LogRecord.__new__(logging.LogRecord)
+        bare.__dict__.update({k: v for k, v in record.__dict__.items() if k in _STANDARD})
+        result = super().format_to_ecs(bare)
+        fields = dict(getattr(record, "ecs", None) or {})
         current = trace.ids()
         if current:
-            bare.__dict__["trace.id"], bare.__dict__["transaction.id"] = current
-        return super().format_to_ecs(bare)
+            fields["trace.id"], fields["transaction.id"] = current
+        for name, value in fields.items():
+            *parents, leaf = name.split(".")
+            node = result
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = value
+        return result
 
 
 class _EcsHandler(logging.StreamHandler):
