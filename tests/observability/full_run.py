@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import requests
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 
 from app.adapters.bank import seed
 from app.domain import validation
@@ -65,6 +65,7 @@ class Run:
     app: Service
     orders: dict[str, str] = field(default_factory=dict)   # path -> order id
     codes: set[str] = field(default_factory=set)            # every SMS code sent
+    published: dict[str, list] = field(default_factory=dict)  # topic -> [(value, headers)]
 
     @property
     def url(self) -> str:
@@ -158,6 +159,30 @@ def drive(run: Run) -> None:
     refused = run.call("POST", "/api/v1/orders", json=body("12", inn="7715093842"))
     assert refused.status_code == 422, refused.text
     _wait_for(lambda: run.call("GET", "/api/v1/orders", params={"status": "PROCESSING"}).json() == [])
+    for topic in ("escrow.order-commands", "escrow.order-events"):
+        run.published[topic] = _read(bootstrap, topic)
+
+
+def _read(bootstrap: str, topic: str) -> list[tuple[dict | None, dict]]:
+    """Every message of a topic so far: (value if JSON, headers)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{time.monotonic_ns()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False, "log_level": 3})
+    consumer.subscribe([topic])
+    found, idle_until = [], time.monotonic() + 5
+    try:
+        while time.monotonic() < idle_until:
+            message = consumer.poll(0.2)
+            if message is None or message.error():
+                continue
+            try:
+                value = json.loads(message.value())
+            except ValueError:
+                value = None
+            found.append((value, {k: v.decode() for k, v in message.headers() or ()}))
+            idle_until = time.monotonic() + 1
+    finally:
+        consumer.close()
+    return found
 
 
 def _back_office(run: Run, order_id: str) -> None:

@@ -7,11 +7,14 @@ import re
 from collections import Counter
 
 import pytest
+import yaml
 
 from tests.observability import ecs
 from tests.observability.capture import field, flat
 from tests.observability.full_run import TRACE_ID, full_run, personal_data
+from tests.ops.tools import ROOT
 
+ASYNCAPI = yaml.safe_load((ROOT / "asyncapi.yaml").read_text())
 SAGA_STEPS = ["compliance_check", "find_client", "create_client", "reserve_account", "bind_account",
               "create_depositor_order", "send_code"]
 
@@ -90,6 +93,20 @@ def test_one_order_is_followed_by_trace_id_from_the_request_to_the_last_step(con
     assert re.fullmatch(r"[0-9a-f]{32}", own) and own != TRACE_ID
     assert events(lines, "order.status_changed", trace__id=own, escrow__order__id=order_id,
                   escrow__status__to="SIGNED")
+
+
+def test_commands_and_events_carry_the_trace_context_as_kafka_headers(console):
+    run, _raw, _lines = console
+    header = ASYNCAPI["components"]["messageTraits"]["traced"]["headers"]["properties"]["traceparent"]
+    starts = [(v, h) for v, h in run.published["escrow.order-commands"] if v and v["type"] == "order.start"]
+    assert len(starts) == len(run.orders)
+    assert all(re.fullmatch(header["pattern"], h.get("traceparent", "")) for _v, h in starts)
+    [(_v, first)] = [(v, h) for v, h in starts if v["order_id"] == run.orders["signed"]]
+    assert first["traceparent"].split("-")[1] == TRACE_ID
+    wakes = [h for v, h in run.published["escrow.order-commands"] if v and v["type"] == "order.wake"]
+    assert wakes and all(re.fullmatch(header["pattern"], h["traceparent"]) for h in wakes)
+    changes = run.published["escrow.order-events"]
+    assert changes and all(re.fullmatch(header["pattern"], h["traceparent"]) for _v, h in changes)
 
 
 def test_no_personal_data_in_any_line(console):
