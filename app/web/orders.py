@@ -24,9 +24,13 @@ blp = Blueprint("web_orders", __name__)
 blp.record_once(lambda state: order_texts.init_app(state.app))  # the pages' words, for templates
 READERS = (MANAGER, BACKOFFICE, ANALYST, ADMIN)  # who may read orders (the services scope them)
 PAGE_SIZE = 20
-POLL_S = 1.5  # how often an open order page asks whether the order moved
-# the list's status filter: every status the services know, in the order of an order's life
-LIST_STATUSES = [s for s in STATUSES if s in statuses.ALL or s in ("ROLLING_BACK", "CANCELLING")]
+# How often an open order page asks whether the order moved. Polling rather than server-sent
+# events: an open page then holds no server thread or connection (the embedded server and
+# most WSGI set-ups have few), works through any proxy, and costs one cheap read while nothing
+# changes (the answer is 204); an order changes a handful of times in its life.
+POLL_S = 1.5
+# the list's status filter: the statuses the services know, in the order of an order's life
+LIST_STATUSES = [s for s in STATUSES if s in statuses.ALL]
 
 
 @blp.before_request
