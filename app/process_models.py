@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from app.domain.clock import iso, utcnow
+from app.domain.clock import as_utc, iso, utcnow
 from app.store.documents import ProcessModel
 
 ORDER_PROCESS = "order_creation"
@@ -24,15 +24,17 @@ class ModelCatalog:
         self._lock = threading.Lock()
 
     def deploy(self, name: str, files: dict[str, bytes], actor: str) -> ProcessModel:
-        """Validate and store a new version (ModelError from the engine when invalid)."""
-        parsed = self.engine.parse(files, name)
+        """Validate and store a new version (ModelError from the engine when invalid). The
+        files are stored as the engine read them (with any synthesised ids)."""
+        checked = self.engine.check(files, name)
+        parsed = self.engine.compile(checked, name)
         latest = self.latest(name)
         if latest and latest.spec_hash == parsed.spec_hash:
             return latest
         version = latest.version + 1 if latest else 1
         record = ProcessModel(id=f"{name}:{version}", name=name, version=version,
                               spec_hash=parsed.spec_hash,
-                              files={k: v.decode() if isinstance(v, bytes) else v for k, v in files.items()},
+                              files={k: v.decode("utf-8") for k, v in checked.contents().items()},
                               spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor)
         record.save(force_insert=True)
         self._by_hash[parsed.spec_hash] = parsed
@@ -58,6 +60,9 @@ class ModelCatalog:
             self._current[name] = cached
         return cached[1]
 
+    def version(self, name: str, version: int) -> ProcessModel | None:
+        return ProcessModel.objects(name=name, version=version).first()
+
     def versions(self, name: str | None = None) -> list[ProcessModel]:
         query = ProcessModel.objects(name=name) if name else ProcessModel.objects()
         return list(query.order_by("name", "-version"))
@@ -73,6 +78,20 @@ class ModelCatalog:
                 parsed = self.engine.model_from_spec(json.loads(record.spec_json))
                 self._by_hash[spec_hash] = parsed
         return parsed
+
+
+def version_detail(catalog: ModelCatalog, repo, name: str, version: int) -> dict | None:
+    """A deployed version as analysts see it: its files, the elements of its processes, who
+    deployed it and when, and how many orders run on it (by status). None if unknown."""
+    record = catalog.version(name, version)
+    if record is None:
+        return None
+    by_status = repo.count_by_status({"model.name": name, "model.version": version})
+    return {"id": record.id, "name": record.name, "version": record.version,
+            "spec_hash": record.spec_hash, "deployed_at": as_utc(record.deployed_at),
+            "deployed_by": record.deployed_by, "files": dict(record.files),
+            "elements": catalog.engine.elements(record.files),
+            "orders": {"total": sum(by_status.values()), "by_status": by_status}}
 
 
 def model_record(record: ProcessModel) -> dict:

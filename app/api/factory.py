@@ -9,7 +9,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(system) -> Flask:
-    from app.api import dev, health, incidents, models, orders, projects, signing, tasks
+    from app.api import (dev, health, incidents, model_validation, model_versions, models, orders,
+                         projects, signing, simulations, tasks)
     app = Flask("escrow-bpmn")
     app.config.update(
         ESCROW=system.settings,
@@ -22,7 +23,8 @@ def create_app(system) -> Flask:
     )
     app.extensions["escrow"] = system
     api = Api(app)
-    for module in (orders, signing, projects, tasks, incidents, models):
+    for module in (orders, signing, projects, tasks, incidents, models, model_validation, model_versions,
+                   simulations):
         api.register_blueprint(module.blp)
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)

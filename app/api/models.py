@@ -1,9 +1,10 @@
 """Process models: list versions, deploy a new version (analysts)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api import auth
+from app.api.model_schemas import ModelRefusalSchema, bpmn_files, refusal
 from app.api.views import system
 from app.engine import ModelError
 
@@ -22,8 +23,7 @@ class ModelSchema(Schema):
 
 class DeploySchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    files = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[\w.-]+\.bpmn$")),
-                        values=fields.String(), required=True, validate=validate.Length(min=1))
+    files = bpmn_files()
 
 
 @blp.route("")
@@ -37,10 +37,11 @@ class Models(MethodView):
     @auth.roles(auth.ANALYST, auth.ADMIN)
     @blp.arguments(DeploySchema)
     @blp.response(201, ModelSchema)
+    @blp.alt_response(422, schema=ModelRefusalSchema, description="the model has errors")
     def post(self, body):
         """Validate and deploy BPMN files as a new version (running orders keep theirs)"""
         try:
             return system().catalog.deploy(body["name"], {k: v.encode() for k, v in body["files"].items()},
                                            auth.current().id)
         except ModelError as error:
-            abort(422, errors={"json": {"files": [str(error)]}})
+            return refusal(error.problems)

@@ -8,7 +8,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ModelError
-from .problems import ERROR, Problem
+from . import bpmn_files
+from .problems import ERROR, Problem, Report
 from .instance import Instance
 from .parser import EscrowBpmnParser
 from .script_env import make_script_engine
@@ -63,6 +64,10 @@ class ProcessEngine:
         """Validate and parse BPMN files (several allowed: call activities across files);
         ModelError lists every problem."""
         return self.compile(self.check(files, main_process_id, bindings_required), main_process_id)
+
+    def elements(self, files: dict) -> list[dict]:
+        """The elements of every process of the files (ids as the engine reads them)."""
+        return bpmn_files.elements(bpmn_files.load(files, Report()))
 
     def compile(self, checked: Validation, main_process_id: str, cache: bool = True) -> ParsedModel:
         """The model of a checked bundle (ModelError if it has errors). cache=False keeps a
