@@ -3,7 +3,11 @@ from .problems import ERROR, Problem
 
 
 class EngineError(Exception):
-    """Base class for engine errors."""
+    """Base class for engine errors; `element_id` names the model element at fault, if any."""
+
+    def __init__(self, message: str = "", element_id: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
 
 
 class ModelError(EngineError):

@@ -244,7 +244,8 @@ class Simulation:
         """A script, condition or timer of the model failed (SpiffWorkflow names the task)."""
         if not isinstance(exc, (SpiffWorkflowException, EngineError)):
             log.warning("simulation stopped by an unexpected error", exc_info=exc)
-        element_id = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+        element_id = getattr(exc, "element_id", None) or getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+        self.recorder.look()            # what completed before it failed comes first
         if element_id is not None:
             self.recorder.event(element_id, "failed")
         self.problem(element_id, ERROR, f"the engine stopped: {exc}")
