@@ -128,13 +128,16 @@ class OrderCountsSchema(Schema):
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class ModelVersionSchema(Schema):
+class ModelSchema(Schema):
     id = fields.String()
     name = fields.String()
     version = fields.Integer()
     spec_hash = fields.String()
     deployed_at = fields.DateTime()
     deployed_by = fields.String()
+
+
+class ModelVersionSchema(ModelSchema):
     files = fields.Dict(keys=fields.String(), values=fields.String())
     elements = fields.List(fields.Nested(ElementSchema))
     orders = fields.Nested(OrderCountsSchema, metadata={"description": "orders running on this version"})

@@ -4,21 +4,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api import auth
-from app.api.model_schemas import ModelRefusalSchema, bpmn_files, refusal
+from app.api.model_schemas import ModelRefusalSchema, ModelSchema, bpmn_files, refusal
 from app.api.views import system
 from app.engine import ModelError
 
 blp = Blueprint("models", __name__, url_prefix="/api/v1/models",
                 description="Versioned BPMN process models")
-
-
-class ModelSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    version = fields.Integer()
-    spec_hash = fields.String()
-    deployed_at = fields.DateTime()
-    deployed_by = fields.String()
 
 
 class DeploySchema(Schema):

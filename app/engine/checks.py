@@ -20,20 +20,18 @@ ELEMENT_CHECKS = {}         # element type -> checks
 DEFINITION_CHECKS = {}      # children of bpmn:definitions (message, error, ...) -> checks
 
 
-def element(*types):
-    def register(fn):
-        for name in types:
-            ELEMENT_CHECKS.setdefault(name, []).append(fn)
-        return fn
-    return register
+def _registrar(table):
+    def for_types(*types):
+        def register(fn):
+            for name in types:
+                table.setdefault(name, []).append(fn)
+            return fn
+        return register
+    return for_types
 
 
-def definition(*types):
-    def register(fn):
-        for name in types:
-            DEFINITION_CHECKS.setdefault(name, []).append(fn)
-        return fn
-    return register
+element = _registrar(ELEMENT_CHECKS)           # @element("serviceTask"): a check of that type
+definition = _registrar(DEFINITION_CHECKS)     # @definition("error"): of a bpmn:definitions child
 
 
 def common(fn):
