@@ -35,6 +35,14 @@ NODE_PARTS = {"incoming", "outgoing", "dataInputAssociation", "dataOutputAssocia
 ENTRY_NODES = {"startEvent", "boundaryEvent"}
 # flow nodes whose path may end without an outgoing sequence flow
 EXIT_NODES = {"endEvent"}
+# flow nodes that may have several outgoing sequence flows (others need a gateway to split)
+SPLITTING_NODES = GATEWAYS
+# what an event-based gateway may lead to
+EVENT_GATEWAY_TARGETS = {"intermediateCatchEvent"}
+# ids SpiffWorkflow gives its own steps of every process: an element with one breaks the process
+RESERVED_IDS = {"Start", "End", "Root"}
+# children of bpmn:definitions that events refer to by id
+REFERENCED_DEFINITIONS = {"message", "error", "escalation", "signal"}
 # connectors without an id get one derived from their ends (see bpmn_files.synthesise_ids)
 ID_PREFIX = {"sequenceFlow": "Flow", "association": "Association"}
 

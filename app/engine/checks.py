@@ -9,8 +9,9 @@ from pathlib import Path
 from lxml import etree
 
 from .bpmn_xml import (
-    ACTIVITIES, ALLOWED_DEFS, BPMN, DECORATION_NS, ENTRY_NODES, EVENTS, EXIT_NODES, FLOW_NODES,
-    FOREIGN_ENGINES, HANDLER_TYPES, LOOPS, NS, SPIFF, event_kinds, is_executable, local, properties,
+    ACTIVITIES, ALLOWED_DEFS, BPMN, DECORATION_NS, ENTRY_NODES, EVENT_GATEWAY_TARGETS, EVENTS, EXIT_NODES,
+    FLOW_NODES, FOREIGN_ENGINES, HANDLER_TYPES, LOOPS, NS, REFERENCED_DEFINITIONS, RESERVED_IDS, SPIFF,
+    SPLITTING_NODES, event_kinds, is_executable, local, properties,
 )
 from .parser import is_compensate_event
 from .script_env import ISO_CHECK
@@ -18,6 +19,7 @@ from .script_env import ISO_CHECK
 COMMON_CHECKS = []          # run on every flow element (and on each process)
 ELEMENT_CHECKS = {}         # element type -> checks
 DEFINITION_CHECKS = {}      # children of bpmn:definitions (message, error, ...) -> checks
+SCOPE_CHECKS = []           # run on each process and sub-process, with its Scope
 
 
 def _registrar(table):
@@ -36,6 +38,11 @@ definition = _registrar(DEFINITION_CHECKS)     # @definition("error"): of a bpmn
 
 def common(fn):
     COMMON_CHECKS.append(fn)
+    return fn
+
+
+def scope_check(fn):
+    SCOPE_CHECKS.append(fn)
     return fn
 
 
@@ -76,6 +83,13 @@ def _prefixed(node, tag):
 
 
 @common
+def not_reserved(v, node, scope):
+    if node.get("id") in RESERVED_IDS:
+        v.report.error(node, f"the id '{node.get('id')}' is reserved by the engine for its own steps: "
+                             "choose another id")
+
+
+@common
 def no_loops(v, node, scope):
     for child in node:
         if isinstance(child.tag, str) and local(child) in LOOPS:
@@ -106,6 +120,9 @@ def connected(v, node, scope):
     if name in EXIT_NODES:
         if outgoing:
             v.report.error(node, f"an {name} cannot have outgoing sequence flows")
+    elif len(outgoing) > 1 and name not in SPLITTING_NODES:
+        v.report.error(node, f"several outgoing sequence flows ({', '.join(f.get('id') for f in outgoing)}) "
+                             "are not supported here: split the path with a gateway after it")
     elif not outgoing and not (name == "boundaryEvent" and is_compensate_event(node)):
         v.report.warning(node, "has no outgoing sequence flow: the path ends here "
                                "(an end event makes that explicit)")
@@ -117,6 +134,22 @@ def safe_scripts(v, node, scope):
         script = _spiff_text(node, name)
         if script is not None:
             v.expression(node, script.text, "exec", f"the {name}", at=script)
+
+
+# --- scopes ---------------------------------------------------------------------------------
+
+@scope_check
+def start_and_end(v, scope):
+    starts = sum(local(c) == "startEvent" for c in scope.children)
+    if scope.kind == "process":
+        if not starts:
+            v.report.error(scope.node, "a process needs a start event")
+        return
+    what = "an event sub-process" if scope.kind == "event_subprocess" else "a sub-process"
+    if starts != 1:
+        v.report.error(scope.node, f"{what} needs exactly one start event, not {starts}")
+    if not any(local(c) == "endEvent" for c in scope.children):
+        v.report.error(scope.node, f"{what} needs an end event")
 
 
 # --- flows -----------------------------------------------------------------------------------
@@ -282,9 +315,15 @@ def event_subprocess(v, node, scope):
         return
     if not (scope.kind == "process" and scope.is_main):
         v.report.error(node, "event sub-processes are supported only at the top level of the main process")
-    starts = node.findall("bpmn:startEvent", NS)
-    if len(starts) != 1:
-        v.report.error(node, f"an event sub-process needs exactly one start event, not {len(starts)}")
+
+
+@element("eventBasedGateway")
+def event_gateway_targets(v, node, scope):
+    for flow in scope.outgoing.get(node.get("id"), []):
+        target = scope.ids.get(flow.get("targetRef"))
+        if target is not None and local(target) not in EVENT_GATEWAY_TARGETS:
+            v.report.error(node, f"an event-based gateway may lead only to catch events, not to "
+                                 f"{local(target)} '{target.get('id')}'", line=flow.sourceline)
 
 
 @element("callActivity")
@@ -298,6 +337,12 @@ def called_process(v, node, scope):
 
 
 # --- definitions (messages, errors, ...) ------------------------------------------------------
+
+@definition(*REFERENCED_DEFINITIONS)
+def has_id(v, node):
+    if not node.get("id"):
+        v.report.error(node, f"every {local(node)} needs an id (this one is named {node.get('name')!r})")
+
 
 @definition("error", "escalation", "signal")
 def payload_expression(v, node):

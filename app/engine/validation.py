@@ -159,6 +159,8 @@ class Validator:
 
     def check_scope(self, container, kind: str, is_main: bool = False):
         scope = self.scope(container, kind, is_main)
+        for check in checks.SCOPE_CHECKS:
+            check(self, scope)
         for node in scope.children:
             name = local(node)
             if name in PASSIVE or name in NODE_PARTS:

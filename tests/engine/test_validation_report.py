@@ -42,7 +42,7 @@ MANY_MISTAKES = definitions("""
     """ + service("charge", "bank.nope") + """
     <bpmn:sequenceFlow id="f2" sourceRef="charge" targetRef="route"/>
     <bpmn:complexGateway id="route"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="charge" targetRef="end">
+    <bpmn:sequenceFlow id="f3" sourceRef="route" targetRef="end">
       <bpmn:conditionExpression>amount &gt; (</bpmn:conditionExpression>
     </bpmn:sequenceFlow>
     <bpmn:task id="forgotten"/>
@@ -281,3 +281,34 @@ def test_a_user_task_needs_a_form_when_forms_are_known(engine):
     [problem] = engine.check({"p.bpmn": definitions(body)}, "p").errors
     assert (problem.element_id, problem.element_type) == ("review", "userTask") and "form" in problem.message
     assert ProcessEngine(HANDLERS, None).check({"p.bpmn": definitions(body)}, "p").valid
+
+
+def flow(source, target, flow_id=None):
+    return f'<bpmn:sequenceFlow id="{flow_id or f"{source}_{target}"}" sourceRef="{source}" targetRef="{target}"/>'
+
+
+@pytest.mark.parametrize("body, element_id, fragment", [
+    # SpiffWorkflow names its own first and last steps Start and End (hand-written models use them)
+    ('<bpmn:startEvent id="Start"/>' + flow("Start", "end") + '<bpmn:endEvent id="end"/>', "Start", "reserved"),
+    # a task cannot split the path by itself
+    ('<bpmn:startEvent id="start"/>' + flow("start", "a") + service("a") + flow("a", "b") + flow("a", "c")
+     + service("b") + service("c") + flow("b", "end") + flow("c", "end") + '<bpmn:endEvent id="end"/>',
+     "a", "gateway"),
+    # a sub-process has exactly one start event and an end event
+    ('<bpmn:startEvent id="start"/>' + flow("start", "sub") + '<bpmn:subProcess id="sub"><bpmn:startEvent id="s"/>'
+     + flow("s", "t") + service("t") + '</bpmn:subProcess>' + flow("sub", "end") + '<bpmn:endEvent id="end"/>',
+     "sub", "end event"),
+    # an event-based gateway waits for events, not for work
+    ('<bpmn:startEvent id="start"/>' + flow("start", "gw") + '<bpmn:eventBasedGateway id="gw"/>' + flow("gw", "t")
+     + service("t") + flow("t", "end") + '<bpmn:endEvent id="end"/>', "gw", "catch events"),
+])
+def test_what_the_engine_would_refuse_later_is_refused_here_at_its_element(engine, body, element_id, fragment):
+    text = definitions(f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process>')
+    checked = engine.check({"p.bpmn": text}, "p")
+    assert [(p.element_id, fragment in p.message) for p in checked.errors] == [(element_id, True)]
+
+
+def test_a_signal_without_id_is_refused(engine):
+    text = (FIXTURES / "saga.bpmn").read_text().replace("<bpmn:process ", '<bpmn:signal name="alert"/><bpmn:process ', 1)
+    [problem] = engine.check({"saga.bpmn": text}, "saga").errors
+    assert problem.element_type == "signal" and "needs an id" in problem.message
