@@ -37,6 +37,11 @@ ENTRY_NODES = {"startEvent", "boundaryEvent"}
 EXIT_NODES = {"endEvent"}
 # flow nodes that may have several outgoing sequence flows (others need a gateway to split)
 SPLITTING_NODES = GATEWAYS
+# scripts and conditions are Python; another language would be run as Python by mistake
+PYTHON_LANGUAGES = {"", "python", "python3", "text/x-python", "text/python", "application/x-python"}
+# a loop of sequence flows must pass one of these: SpiffWorkflow 3.2.0 predicts the path ahead
+# at every step and recurses without end around a loop that has no choice in it
+LOOP_BREAKERS = {"exclusiveGateway", "eventBasedGateway"}
 # what an event-based gateway may lead to
 EVENT_GATEWAY_TARGETS = {"intermediateCatchEvent"}
 # ids SpiffWorkflow gives its own steps of every process: an element with one breaks the process

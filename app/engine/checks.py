@@ -9,9 +9,10 @@ from pathlib import Path
 from lxml import etree
 
 from .bpmn_xml import (
-    ACTIVITIES, ALLOWED_DEFS, BPMN, DECORATION_NS, ENTRY_NODES, EVENT_GATEWAY_TARGETS, EVENTS, EXIT_NODES,
-    FLOW_NODES, FOREIGN_ENGINES, HANDLER_TYPES, LOOPS, NS, REFERENCED_DEFINITIONS, RESERVED_IDS, SPIFF,
-    SPLITTING_NODES, event_kinds, is_executable, local, properties,
+    ACTIVITIES, ALLOWED_DEFS, BPMN, DECORATION_NS, ENTRY_NODES, EVENT_GATEWAY_TARGETS, EVENTS,
+    EXIT_NODES, FLOW_NODES, FOREIGN_ENGINES, HANDLER_TYPES, LOOP_BREAKERS, LOOPS, NS, PYTHON_LANGUAGES,
+    REFERENCED_DEFINITIONS, RESERVED_IDS, SPIFF, SPLITTING_NODES, event_kinds, is_executable, local,
+    properties,
 )
 from .parser import is_compensate_event
 from .script_env import ISO_CHECK
@@ -129,6 +130,21 @@ def connected(v, node, scope):
 
 
 @common
+def data_associations(v, node, scope):
+    """Data flows in and out through data object references; other mappings are not run."""
+    for kind, end in (("dataInputAssociation", "sourceRef"), ("dataOutputAssociation", "targetRef")):
+        for assoc in node.findall(f"bpmn:{kind}", NS):
+            for ref in assoc.findall(f"bpmn:{end}", NS):
+                target = v.ids.get((ref.text or "").strip())
+                if target is None or local(target) != "dataObjectReference":
+                    v.report.error(node, f"its {kind} {end} {(ref.text or '').strip()!r} must name a "
+                                         "bpmn:dataObjectReference", line=ref.sourceline)
+            ignored = [local(c) for c in assoc if isinstance(c.tag, str) and local(c) in ("transformation", "assignment")]
+            if ignored:
+                v.report.warning(node, f"the {', '.join(ignored)} of its {kind} is ignored by this engine")
+
+
+@common
 def safe_scripts(v, node, scope):
     for name in ("preScript", "postScript"):
         script = _spiff_text(node, name)
@@ -152,6 +168,63 @@ def start_and_end(v, scope):
         v.report.error(scope.node, f"{what} needs an end event")
 
 
+@scope_check
+def loops_have_a_choice(v, scope):
+    """Report each loop of sequence flows that no gateway can leave (see LOOP_BREAKERS)."""
+    kinds = {c.get("id"): local(c) for c in scope.children if c.get("id")}
+    edges = {}
+    for flows in scope.outgoing.values():
+        for f in flows:
+            source, target = f.get("sourceRef"), f.get("targetRef")
+            if kinds.get(source) not in LOOP_BREAKERS and kinds.get(target) not in LOOP_BREAKERS:
+                edges.setdefault(source, []).append(target)
+    for cycle in _cycles(edges):
+        first = min(cycle, key=lambda i: scope.ids[i].sourceline if i in scope.ids else 0)
+        if first in scope.ids:
+            v.report.error(scope.ids[first], "it is on a loop of sequence flows without an exclusive gateway "
+                                             f"({' → '.join(cycle)}): the engine cannot run such a loop; let an "
+                                             "exclusive gateway decide whether to go round again")
+
+
+def _cycles(edges: dict) -> list[list[str]]:
+    """The strongly connected components that contain a cycle (Tarjan's algorithm, iterative:
+    a model may be larger than Python's recursion limit)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+    for root in list(edges):
+        if root in index:
+            continue
+        work = [(root, iter(edges.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            nxt = next(children, None)
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(edges.get(nxt, ()))))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in edges.get(node, ()):
+                    found.append(component[::-1])
+    return found
+
+
 # --- flows -----------------------------------------------------------------------------------
 
 @element("sequenceFlow")
@@ -161,8 +234,15 @@ def flow_ends(v, node, scope):
             v.report.error(node, f"its {ref} {node.get(ref)!r} is not an element of the same "
                                  f"{'process' if scope.kind == 'process' else 'sub-process'}")
     cond = node.find("bpmn:conditionExpression", NS)
-    if cond is not None and (cond.text or "").strip():
+    if cond is not None and (cond.text or "").strip() and _python(v, node, cond.get("language"), cond):
         v.expression(node, cond.text, "eval", "the condition", at=cond)
+
+
+def _python(v, node, language, at) -> bool:
+    if (language or "").strip().lower() in PYTHON_LANGUAGES:
+        return True
+    v.report.error(node, f"{language} is not supported: conditions and scripts are Python", line=at.sourceline)
+    return False
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -305,8 +385,8 @@ def script_source(v, node, scope):
     script = node.find("bpmn:script", NS)
     if script is None or not (script.text or "").strip():
         v.report.error(node, "a script task needs a script")
-        return
-    v.expression(node, script.text, "exec", "the script", at=script)
+    elif _python(v, node, node.get("scriptFormat"), node):
+        v.expression(node, script.text, "exec", "the script", at=script)
 
 
 @element("subProcess")

@@ -79,7 +79,13 @@ def simulate(engine, files: dict, scenario: Scenario, process_id: str | None = N
     for element in checked.elements():
         types.setdefault((element["scope"], element["id"]), element["type"])
         types.setdefault(element["id"], element["type"])
-    run = Simulation(engine, model, scenario, types, start or datetime.now(timezone.utc))
+    try:
+        run = Simulation(engine, model, scenario, types, start or datetime.now(timezone.utc))
+    except Exception as exc:    # noqa: BLE001 - the engine could not even start this model
+        log.warning("simulation could not start", exc_info=exc)
+        problem = Problem(None, None, None, ERROR, f"the engine cannot start the process: {exc!r}")
+        return {"status": "failed", "end_events": [], "counts": {}, "compensations": [], "trace": [],
+                "waiting": [], "data": {}, "problems": [p.as_dict() for p in [*checked.problems, problem]]}
     run.problems[:0] = checked.problems
     return run.run()
 

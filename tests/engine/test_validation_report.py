@@ -312,3 +312,31 @@ def test_a_signal_without_id_is_refused(engine):
     text = (FIXTURES / "saga.bpmn").read_text().replace("<bpmn:process ", '<bpmn:signal name="alert"/><bpmn:process ', 1)
     [problem] = engine.check({"saga.bpmn": text}, "saga").errors
     assert problem.element_type == "signal" and "needs an id" in problem.message
+
+
+def test_loops_need_a_gateway_and_data_associations_a_data_object(engine):
+    body = ('<bpmn:startEvent id="start"/>' + flow("start", "a") + service("a") + flow("a", "b")
+            + service("b").replace("</bpmn:serviceTask>", "<bpmn:dataInputAssociation id='in'><bpmn:sourceRef>"
+                                   "order</bpmn:sourceRef><bpmn:targetRef>b</bpmn:targetRef>"
+                                   "</bpmn:dataInputAssociation></bpmn:serviceTask>")
+            + flow("b", "a") + '<bpmn:dataObject id="order"/>')
+    text = definitions(f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process>')
+    errors = engine.check({"p.bpmn": text}, "p").errors
+    assert [(p.element_id, p.line) for p in errors] == [("a", line_of(text, 'id="a"')),
+                                                         ("b", line_of(text, "<bpmn:sourceRef>"))]
+    assert "a → b" in errors[0].message and "exclusive gateway" in errors[0].message
+    assert "dataObjectReference" in errors[1].message
+
+
+def test_scripts_and_conditions_in_other_languages_are_refused(engine):
+    """execution.setVariable("x", 1) is valid Python too: a Groovy script must not run as Python."""
+    body = ('<bpmn:startEvent id="start"/>' + flow("start", "groovy")
+            + '<bpmn:scriptTask id="groovy" scriptFormat="groovy"><bpmn:script>execution.setVariable("x", 1)'
+              '</bpmn:script></bpmn:scriptTask>' + flow("groovy", "gw") + '<bpmn:exclusiveGateway id="gw"/>'
+            + '<bpmn:sequenceFlow id="js" sourceRef="gw" targetRef="end"><bpmn:conditionExpression '
+              'language="javascript">x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            + '<bpmn:sequenceFlow id="py" sourceRef="gw" targetRef="end"><bpmn:conditionExpression '
+              'language="python">x != 1</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:endEvent id="end"/>')
+    errors = engine.check({"p.bpmn": definitions(f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process>')},
+                          "p").errors
+    assert sorted((p.element_id, p.message.split(" ")[0]) for p in errors) == [("groovy", "groovy"), ("js", "javascript")]
