@@ -248,3 +248,10 @@ def test_send_signal_reaches_a_waiting_catcher(engine):
     assert inst.send_signal("go", {"x": 1})
     inst.advance(T0)
     assert inst.is_completed()
+
+
+def test_compensation_of_one_activity_ref(engine):
+    result = run(engine, read("activity_ref.bpmn"), outcomes={"s3": ["error:compliance_refused"]},
+                 user_tasks={"review": [{"note": "checked"}]})
+    assert result["compensations"] == ["u1"] and "u2" not in result["counts"]
+    assert result["end_events"] == ["rejected"] and result["data"]["note"] == "checked"

@@ -340,3 +340,36 @@ def test_scripts_and_conditions_in_other_languages_are_refused(engine):
     errors = engine.check({"p.bpmn": definitions(f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process>')},
                           "p").errors
     assert sorted((p.element_id, p.message.split(" ")[0]) for p in errors) == [("groovy", "groovy"), ("js", "javascript")]
+
+
+# In the style of Camunda 7's CompensationEventParseInvalidProcessTest resources: default namespace,
+# no flow ids; models the standard forbids, refused at the right element.
+CAMUNDA_STYLE = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions id="definitions" xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" targetNamespace="Examples">
+  <process id="compensateProcess">
+    <startEvent id="start" />
+    <sequenceFlow sourceRef="start" targetRef="book" />
+    <serviceTask id="book"><extensionElements><spiffworkflow:serviceTaskOperator id="op" /></extensionElements></serviceTask>
+    <boundaryEvent id="bookCompensation" attachedToRef="book"><compensateEventDefinition /></boundaryEvent>
+    <serviceTask id="undoBook" isForCompensation="true">
+      <extensionElements><spiffworkflow:serviceTaskOperator id="undo" /></extensionElements></serviceTask>
+    <association associationDirection="One" sourceRef="bookCompensation" targetRef="undoBook" />
+    <sequenceFlow sourceRef="book" targetRef="throwCompensate" />
+    <intermediateThrowEvent id="throwCompensate"><compensateEventDefinition activityRef="%s" /></intermediateThrowEvent>
+    <sequenceFlow sourceRef="throwCompensate" targetRef="end" />
+    %s
+    <endEvent id="end" />
+  </process>
+</definitions>"""
+
+
+@pytest.mark.parametrize("activity_ref, extra, element_id, fragment", [
+    ("book", "", None, None),
+    ("ghost", "", "throwCompensate", "activityRef 'ghost'"),
+    ("book", '<sequenceFlow sourceRef="start" targetRef="undoBook" />', "undoBook", "must not have sequence flows"),
+])
+def test_compensation_models_the_standard_forbids(engine, activity_ref, extra, element_id, fragment):
+    checked = engine.check({"c.bpmn": CAMUNDA_STYLE % (activity_ref, extra)}, "compensateProcess")
+    errors = [(p.element_id, fragment in p.message) for p in checked.errors]
+    assert (element_id, True) in errors if element_id else errors == []
