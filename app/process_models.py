@@ -8,11 +8,16 @@ import threading
 import time
 from pathlib import Path
 
-from app.domain.clock import as_utc, iso, utcnow
+from app.domain.clock import iso, utcnow
 from app.store.documents import ProcessModel
 
 ORDER_PROCESS = "order_creation"
 CURRENT_TTL_S = 2.0  # how soon other processes' deployments reach new orders
+
+
+def initial_data(settings) -> dict:
+    """The variables every order's process starts with (the worker's, and a simulation's)."""
+    return {"code_ttl": f"PT{settings.code_ttl_s}S", "backoffice_sla": f"PT{settings.backoffice_sla_s}S"}
 
 
 class ModelCatalog:
@@ -78,20 +83,6 @@ class ModelCatalog:
                 parsed = self.engine.model_from_spec(json.loads(record.spec_json))
                 self._by_hash[spec_hash] = parsed
         return parsed
-
-
-def version_detail(catalog: ModelCatalog, repo, name: str, version: int) -> dict | None:
-    """A deployed version as analysts see it: its files, the elements of its processes, who
-    deployed it and when, and how many orders run on it (by status). None if unknown."""
-    record = catalog.version(name, version)
-    if record is None:
-        return None
-    by_status = repo.count_by_status({"model.name": name, "model.version": version})
-    return {"id": record.id, "name": record.name, "version": record.version,
-            "spec_hash": record.spec_hash, "deployed_at": as_utc(record.deployed_at),
-            "deployed_by": record.deployed_by, "files": dict(record.files),
-            "elements": catalog.engine.elements(record.files),
-            "orders": {"total": sum(by_status.values()), "by_status": by_status}}
 
 
 def model_record(record: ProcessModel) -> dict:

@@ -1,5 +1,4 @@
 """Request and response shapes of the model workbench API: validation, simulation, versions."""
-from flask import jsonify
 from marshmallow import Schema, fields, validate
 
 from app.engine.simulation import DEFAULT_STEPS, MAX_STEPS
@@ -34,15 +33,6 @@ class ModelRefusalSchema(Schema):
     message = fields.String()
     errors = fields.Dict()
     problems = fields.List(fields.Nested(ProblemSchema))
-
-
-def refusal(problems):
-    """The 422 answer for a model with errors (deploy, simulation)."""
-    errors = [str(p) for p in problems if p.severity == "error"]
-    response = jsonify(code=422, status="Unprocessable Entity", message="the model has errors",
-                       errors={"json": {"files": errors}}, problems=[p.as_dict() for p in problems])
-    response.status_code = 422
-    return response
 
 
 class ValidateRequestSchema(Schema):

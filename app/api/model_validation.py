@@ -1,10 +1,11 @@
-"""POST /api/v1/models/validate: every problem of a bundle of BPMN files, nothing stored."""
+"""POST /api/v1/models/validate (HTTP over app.services.models.check)."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api import auth
 from app.api.model_schemas import ValidateRequestSchema, ValidationSchema
 from app.api.views import system
+from app.services import models
 
 blp = Blueprint("model_validation", __name__, url_prefix="/api/v1/models",
                 description="Check BPMN files before deploying them")
@@ -18,6 +19,4 @@ class Validate(MethodView):
     def post(self, body):
         """Every problem of the files at once: errors (deploy would refuse them) and warnings,
         each with its element, line and file; and the executable processes found"""
-        checked = system().catalog.engine.check(body["files"])
-        return {"valid": checked.valid, "problems": [p.as_dict() for p in checked.problems],
-                "processes": checked.processes}
+        return models.check(system(), auth.current(), body["files"])

@@ -1,11 +1,11 @@
-"""GET /api/v1/models/{name}/versions/{version}: one deployed version in full."""
+"""GET /api/v1/models/{name}/versions/{version} (HTTP over app.services.models.version)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from app.api import auth
 from app.api.model_schemas import ModelVersionSchema
 from app.api.views import system
-from app.process_models import version_detail
+from app.services import models
 
 blp = Blueprint("model_versions", __name__, url_prefix="/api/v1/models",
                 description="Deployed versions of process models")
@@ -18,7 +18,4 @@ class ModelVersion(MethodView):
     def get(self, name, version):
         """The stored files, the elements of their processes, who deployed the version and
         when, and how many orders run on it (by status)"""
-        detail = version_detail(system().catalog, system().repo, name, version)
-        if detail is None:
-            abort(404, message=f"no version {version} of model {name!r}")
-        return detail
+        return models.version(system(), auth.current(), name, version)

@@ -1,12 +1,12 @@
-"""Process models: list versions, deploy a new version (analysts)."""
+"""Process models: list versions, deploy a new version (HTTP over app.services.models)."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api import auth
-from app.api.model_schemas import ModelRefusalSchema, ModelSchema, bpmn_files, refusal
+from app.api.model_schemas import ModelRefusalSchema, ModelSchema, bpmn_files
 from app.api.views import system
-from app.engine import ModelError
+from app.services import models
 
 blp = Blueprint("models", __name__, url_prefix="/api/v1/models",
                 description="Versioned BPMN process models")
@@ -23,7 +23,7 @@ class Models(MethodView):
     @blp.response(200, ModelSchema(many=True))
     def get(self):
         """Every deployed version, newest first per model"""
-        return system().catalog.versions()
+        return models.versions(system(), auth.current())
 
     @auth.roles(auth.ANALYST, auth.ADMIN)
     @blp.arguments(DeploySchema)
@@ -31,8 +31,4 @@ class Models(MethodView):
     @blp.alt_response(422, schema=ModelRefusalSchema, description="the model has errors")
     def post(self, body):
         """Validate and deploy BPMN files as a new version (running orders keep theirs)"""
-        try:
-            return system().catalog.deploy(body["name"], {k: v.encode() for k, v in body["files"].items()},
-                                           auth.current().id)
-        except ModelError as error:
-            return refusal(error.problems)
+        return models.deploy(system(), auth.current(), body["name"], body["files"])

@@ -1,21 +1,14 @@
-"""POST /api/v1/simulations: run BPMN files on the real engine with a scripted scenario."""
-from flask import current_app
+"""POST /api/v1/simulations (HTTP over app.services.models.simulate)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from app.api import auth
-from app.api.model_schemas import (
-    ModelRefusalSchema, SimulationRequestSchema, SimulationSchema, refusal,
-)
+from app.api.model_schemas import ModelRefusalSchema, SimulationRequestSchema, SimulationSchema
 from app.api.views import system
-from app.engine import ModelError
-from app.engine.simulation import Scenario, ScenarioError, simulate
-from app.worker.process_manager import initial_data
+from app.services import models
 
 blp = Blueprint("simulations", __name__, url_prefix="/api/v1/simulations",
                 description="Try a model on the engine without a bank, Kafka or storage")
-
-MAX_SECONDS = 10.0
 
 
 @blp.route("")
@@ -34,13 +27,4 @@ class Simulations(MethodView):
         `error:CODE` throws business error CODE. User tasks complete with the next data
         scripted for their element id (`{}` by default). A message or signal is delivered once
         its `after` element has completed; timers fire as soon as nothing else can happen."""
-        scenario = Scenario(data={**initial_data(current_app.config["ESCROW"]), **body["data"]},
-                            outcomes=body["outcomes"], user_tasks=body["user_tasks"],
-                            messages=body["messages"], signals=body["signals"],
-                            max_steps=body["max_steps"], max_seconds=MAX_SECONDS)
-        try:
-            return simulate(system().catalog.engine, body["files"], scenario, body["process_id"])
-        except ModelError as error:
-            return refusal(error.problems)
-        except ScenarioError as error:
-            abort(422, errors={"json": {error.field: [str(error)]}})
+        return models.simulate(system(), auth.current(), body)

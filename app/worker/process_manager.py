@@ -11,6 +11,7 @@ from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
 from app.engine import failures
 from app.messaging import commands as cmd
+from app.process_models import initial_data
 from app.store import process_state
 from app.store.orders import ConcurrencyError, history_entry
 from app.worker import steps as step_book
@@ -24,11 +25,6 @@ STEP_FAILED = failures.STEP_FAILED  # the BPMN error code thrown when a step exh
 BOUNDARIES = ("loaded", "command_applied", "before_handler", "after_handler", "after_save")
 MAX_CONFLICT_RETRIES = 5
 SAVED_FIELDS = {"version": 1, "cancel_requested": 1}  # what a save reads back
-
-
-def initial_data(settings) -> dict:
-    """The variables every order's process starts with (the simulator starts with them too)."""
-    return {"code_ttl": f"PT{settings.code_ttl_s}S", "backoffice_sla": f"PT{settings.backoffice_sla_s}S"}
 
 
 class OrderMissing(Exception):

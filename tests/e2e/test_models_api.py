@@ -245,3 +245,18 @@ def test_openapi_documents_the_endpoints(api):
     assert version_op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ModelVersion")
     schemas = spec["components"]["schemas"]
     assert {"element_id", "element_type", "line", "severity", "message", "file"} <= set(schemas["Problem"]["properties"])
+
+
+def test_the_use_cases_check_the_role_themselves(system):
+    """The pages call app.services.models directly: the role check is there, not only in the API."""
+    from app.services import models
+    from app.services.caller import Caller
+    from app.services.errors import Forbidden, NotFound
+    manager = Caller(id="u-manager-1", name="m", role="manager", company="dev-1")
+    for call in (lambda c: models.check(system, c, ORDER_FILES), lambda c: models.versions(system, c),
+                 lambda c: models.version(system, c, "order_creation", 1)):
+        with pytest.raises(Forbidden):
+            call(manager)
+    analyst = Caller(id="u-analyst", name="a", role="analyst", company=None)
+    with pytest.raises(NotFound):
+        models.version(system, analyst, "order_creation", 999)
