@@ -16,8 +16,7 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(system) -> Flask:
-    from app.api import (dev, health, incidents, model_validation, model_versions, models, orders,
-                         projects, signing, simulations, tasks)
+    from app.api import dev, health, incidents, models, orders, projects, signing, tasks, workbench
     app = Flask("escrow", root_path=str(WEB), static_folder="static", template_folder="templates")
     app.config.update(
         ESCROW=system.settings,
@@ -31,8 +30,7 @@ def create_app(system) -> Flask:
     )
     app.extensions["escrow"] = system
     api = Api(app)
-    for module in (orders, signing, projects, tasks, incidents, models, model_validation, model_versions,
-                   simulations):
+    for module in (orders, signing, projects, tasks, incidents, models, workbench):
         api.register_blueprint(module.blp)
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)
