@@ -169,7 +169,7 @@ class Validator:
                 self.report.error(node, f"{name} is not supported by the engine")
                 continue
             if not node.get("id"):
-                self.report.error(node, f"every {name} needs an id (this one is named {node.get('name')!r})")
+                self.report.error(node, f"every {name} needs an id{checks.named(node)}")
                 continue
             for check in (*checks.COMMON_CHECKS, *checks.ELEMENT_CHECKS.get(name, ())):
                 check(self, node, scope)
