@@ -3,7 +3,7 @@
 SpiffWorkflow 3.2.0 silently misreads much of what it does not support (elements without id are
 dropped, unknown event definitions become none-events, ...), so anything not in the tables of
 bpmn_xml.py is refused, each problem naming the element id, type and line. The checks of single
-elements are small functions in checks.py, registered by element type.
+elements are small functions in checks/, registered by element type.
 """
 from dataclasses import dataclass, field
 from pathlib import Path
