@@ -41,6 +41,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 class ScriptFailed(WorkflowTaskException):
     """An expression or script failed; the message names the element and the reason."""
 
+    def __str__(self):
+        return "; ".join([self.args[0], *self.notes])
+
 
 def element(task) -> str:
     """'script task 'x'', 'exclusive gateway 'gw'' ... from the task's spec."""

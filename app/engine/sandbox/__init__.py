@@ -63,7 +63,7 @@ def evaluate(expression: str, context: dict, limits: Limits, external_context=No
         value = eval(code, _scope(context, external_context))
         if budget.failure is not None:      # swallowed by the expression: still a failure
             budget.raise_failure()
-        _check_data(budget, "the value", value)
+        _check_data(budget, "the value", value, limits.max_value)
     return value
 
 
@@ -78,31 +78,37 @@ def execute(script: str, context: dict, limits: Limits, external_context=None) -
             budget.raise_failure()
         skip = set(GUARDS) | set(external_context or ())
         data = {k: v for k, v in scope.items() if k not in skip and not callable(v)}
-        _check_data(budget, "the task data", data, budget.limits.max_alloc)
+        data.update((k, context[k]) for k in GUARDS if k in context)   # unreachable, kept
+        room = limits.max_value     # stored with the order after every step: keep it small
+        for name, value in data.items():
+            room -= _check_data(budget, f"variable {name!r}", value, room)
     context.clear()
     context.update(data)
 
 
 # what task data may hold (the workflow serializer stores datetime and timedelta as well)
-_STORABLE = frozenset({str, int, float, bool, type(None), list, tuple, dict, datetime, timedelta})
+_STORABLE = frozenset({str, int, float, bool, type(None), datetime, timedelta})
 
 
-def _check_data(budget: Budget, what: str, value, limit: int | None = None) -> None:
-    """Plain data (JSON types, datetime, timedelta; dict keys str) of bounded deep size."""
-    limit = limit or budget.limits.max_value
-    seen, stack = 0, [("", value)]
+def _check_data(budget: Budget, what: str, value, limit: int) -> int:
+    """Size of `value` if it is plain data (JSON types, datetime, timedelta; dict keys str)
+    whose size, counting shared parts each time (as JSON would), stays within `limit`."""
+    size, stack = 0, [value]
     while stack:
-        path, item = stack.pop()
+        item = stack.pop()
         kind = type(item)
-        seen += 1 + (len(item) if kind is str else 0)
-        if seen > limit:
-            budget.fail(LimitExceeded(f"{what} is too large (more than {limit} units)"))
+        size += 1
         if kind is dict:
-            for key, sub in item.items():
-                if type(key) is not str:
-                    budget.refuse(f"{what}{path}: dict keys must be strings, not {type(key).__name__}")
-                stack.append((f"{path}[{key!r}]", sub))
-        elif kind in (list, tuple):
-            stack.extend((f"{path}[{i}]", sub) for i, sub in enumerate(item))
+            if not all(type(key) is str for key in item):
+                budget.refuse(f"{what}: dict keys must be strings")
+            size += len(item)
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is str:
+            size += len(item)
         elif kind not in _STORABLE:
-            budget.refuse(f"{what}{path} is a {kind.__name__}, which is not data")
+            budget.refuse(f"{what} holds a {kind.__name__}, which is not data")
+        if size > limit:
+            budget.fail(LimitExceeded(f"{what} is too large to store (over {limit} units)"))
+    return size

@@ -46,9 +46,9 @@ def units(value) -> int:
     if kind is int:
         return value.bit_length() // 64 + 1
     if kind is dict:
-        return 2 * len(value) + 1
+        return 2 * len(value)
     if kind in CONTAINERS or kind is str or kind is bytes:
-        return len(value) + 1
+        return len(value)
     return 1
 
 
@@ -59,7 +59,7 @@ def deep_units(value, limit: int) -> int:
     while stack:
         item = stack.pop()
         kind = type(item)
-        total += units(item)
+        total += 1 + units(item)    # +1: walking even an empty container costs
         if total > limit:
             return total
         if kind is dict:
