@@ -41,6 +41,10 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 class ScriptFailed(WorkflowTaskException):
     """An expression or script failed; the message names the element and the reason."""
 
+    def __init__(self, where: str, what: str, error: Exception, task):
+        self.reason = reason(error)
+        super().__init__(f"{where}: {what} failed: {self.reason}", task=task, exception=error)
+
     def __str__(self):
         return "; ".join([self.args[0], *self.notes])
 
@@ -68,15 +72,13 @@ class SandboxScriptEngine(PythonScriptEngine):
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except Exception as error:
-            raise ScriptFailed(f"{element(task)}: expression {_quote(expression)} failed: "
-                               f"{reason(error)}", task=task, exception=error) from None
+            raise ScriptFailed(element(task), f"expression {_quote(expression)}", error, task) from None
 
     def execute(self, task, script, external_context=None):
         try:
             return self.environment.execute(script, task.data, external_context)
         except Exception as error:
-            raise ScriptFailed(f"{element(task)}: script failed: {reason(error)}",
-                               task=task, exception=error) from None
+            raise ScriptFailed(element(task), "script", error, task) from None
 
 
 def make_script_engine(limits: Limits | None = None) -> PythonScriptEngine:
