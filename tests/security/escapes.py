@@ -166,6 +166,8 @@ NAMED = [
     _e("exponential_recursion", "def f(n):", "    return 1 if n > 40 else f(n + 1) + f(n + 1)",
        "leak = f(0)"),
     _e("recursion_in_sort_key", "def k(x):", "    return sorted([1, 2], key=k)", "leak = k(1)"),
+    _e("deeply_nested_source", "leak = " + "1 + " * 5000 + "1"),
+    _e("huge_source", *["x = 1"] * 5000, "leak = x"),
     _e("print_statement", "print('x')", "leak = 1"),
     _e("global_statement", "def f():", "    global leak", "    leak = 1", "f()"),
 ]

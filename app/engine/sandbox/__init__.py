@@ -37,13 +37,21 @@ GUARDS = {
 _COMPILERS = {"eval": compile_restricted_eval, "exec": compile_restricted_exec}
 
 
+MAX_SOURCE = 20_000     # characters of one expression or script
+
+
 @lru_cache(maxsize=4096)
 def compile_checked(source: str, mode: str):
     """Code for `source` ("eval" or "exec"); SyntaxError or UnsafeExpression if refused."""
     if mode == "eval":
         source = source.strip()
-    tree = ast.parse(source, "<script>", mode)
-    result = _COMPILERS[mode](tree, "<script>", policy=EscrowPolicy)
+    if len(source) > MAX_SOURCE:
+        raise UnsafeExpression(f"longer than {MAX_SOURCE} characters")
+    try:
+        tree = ast.parse(source, "<script>", mode)
+        result = _COMPILERS[mode](tree, "<script>", policy=EscrowPolicy)
+    except (RecursionError, MemoryError):
+        raise UnsafeExpression("nested too deeply") from None
     if result.errors:
         raise UnsafeExpression("; ".join(result.errors))
     return result.code
