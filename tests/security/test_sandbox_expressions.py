@@ -174,3 +174,21 @@ def test_the_engine_names_the_element_and_uses_its_limits():
     fine = engine.start(engine.parse({"m.bpmn": script_model("total = sum(range(40))")}, "p"))
     fine.advance()
     assert fine.is_completed() and fine.data["total"] == 780
+
+
+def test_each_thread_spends_its_own_budget():
+    """Worker threads evaluate at the same time: one endless loop does not fail the others."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def endless():
+        with pytest.raises(sandbox.LimitExceeded):
+            sandbox.execute("while True:\n    pass", {}, LIMITS)
+
+    def ordinary():
+        return [sandbox.evaluate("sum(x for x in range(100))", {}, LIMITS) for _ in range(200)]
+
+    with ThreadPoolExecutor(4) as pool:
+        loops = [pool.submit(endless) for _ in range(2)]
+        sums = [pool.submit(ordinary) for _ in range(2)]
+        assert all(f.result() == [4950] * 200 for f in sums)
+        assert all(f.result() is None for f in loops)

@@ -22,17 +22,19 @@ def _arg(budget, value):
         return budget.check_deep(value)
     if callable(value):           # key= functions: our wrappers or the script's own (they tick)
         return value
-    return list(_drawn(budget, value))   # range, zip, generators, dict views: drawn, counted
+    return list(drawn(budget, value, deep=True))   # range, zip, generators, views: counted
 
 
-def _drawn(budget, iterable):
+def drawn(budget, iterable, deep=False):
+    """The items of `iterable`, one step each (each walked too, if `deep`: a builtin will
+    compare or hash them)."""
     try:
         iterator = iter(iterable)
     except TypeError:
-        budget.refuse(f"a {type(iterable).__name__} cannot be used here")
+        budget.refuse(f"a {type(iterable).__name__} cannot be iterated")
     for item in iterator:
         budget.tick()
-        yield budget.check_deep(item)
+        yield budget.check_deep(item) if deep else item
 
 
 def call_guarded(function, check, args, kwargs, bound=()):
@@ -162,15 +164,8 @@ def write_(obj):
 
 
 def getiter_(iterable):
-    """Every ``for`` loop and comprehension draws its items here: one step per item."""
-    budget = current()
-    try:
-        iterator = iter(iterable)
-    except TypeError:
-        budget.refuse(f"a {type(iterable).__name__} cannot be iterated")
-    for item in iterator:
-        budget.tick()
-        yield item
+    """Every ``for`` loop and comprehension draws its items here."""
+    return drawn(current(), iterable)
 
 
 def iter_unpack_sequence_(iterable, spec, _getiter_=getiter_):
