@@ -94,7 +94,9 @@ def _round(budget, number, ndigits=None):
 
 # --- attributes -----------------------------------------------------------------------------
 
-PLAIN = "attribute"   # returned as is (data attributes)
+# type -> attribute -> PLAIN (a data attribute, returned as is), None (a method, called through
+# call_guarded) or a check(budget, self, *args) that refuses sizes before the method runs
+PLAIN = "attribute"
 _STR_METHODS = (
     "capitalize casefold count endswith find index isalnum isalpha isdecimal isdigit islower "
     "isnumeric isspace istitle isupper lower lstrip partition removeprefix removesuffix rfind "
