@@ -5,16 +5,15 @@ Each case is bpmn/ with one element changed (a script task on the first flow, th
 gateway condition, a parameter of the first service task, the signing timer). Deploying it
 (POST /api/v1/models as the analyst) is either refused naming that element, or accepted; then
 an order (POST /api/v1/orders as manager 1) runs it and must end in an INCIDENT naming the
-element. Canaries: no file written, no module/frame/code object or other company's order in
-anything the order shows, the audit-free worker keeps serving (good orders complete).
+element. Canaries: no file written; nothing the order shows holds a module, frame, code or
+function object, a traceback or another company's order; the worker keeps serving (orders on
+good versions complete).
 """
 import itertools
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from xml.sax.saxutils import escape as xml_text, quoteattr
 
-import pytest
 
 from app.config import ROOT
 from tests.e2e.harness import headers, order_body

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
-from .budget import CONTAINERS, INT_BITS, VALUES, current, units
+from .budget import INT_BITS, VALUES, current, units
 
 # --- calling whitelisted functions ----------------------------------------------------------
 
@@ -155,6 +155,8 @@ def getitem_(obj, key):
         result = obj[key]
         budget.charge(units(result))
         return result
+    if type(key) not in VALUES:
+        budget.refuse(f"a {type(key).__name__} cannot be a key or an index")
     return obj[budget.check_deep(key)]
 
 
