@@ -25,6 +25,11 @@ def close_to_the_first_record() -> dict:
     return body
 
 
+def fits_the_width(page) -> bool:
+    """Nothing makes the whole page scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def test_a_clerk_resolves_duplicate_records_and_the_order_moves_on(pages, api):
     order_id = api.create(body=close_to_the_first_record())
     api.wait_status(order_id, "BACKOFFICE_REVIEW")
@@ -85,10 +90,12 @@ def test_the_task_page_in_russian_and_on_a_narrow_screen(pages, api):
     page = phone.sign_in("backoffice")
     page.get_by_role("link", name="RU").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Задачи")
+    assert fits_the_width(page)
     phone.shot("inbox in Russian, narrow")
     page.locator(f"tr[data-order='{order_id}'] a").first.click()
     expect(page.get_by_role("button", name="Завершить")).to_be_visible()
     expect(page.locator("table.comparison")).to_contain_text("21 июл. 1990")
+    assert fits_the_width(page)                       # the wide table scrolls inside its box
     phone.shot("task in Russian, narrow")
     page.get_by_role("button", name="Завершить").click()               # no decision chosen
     expect(page.locator("#field-decision-errors")).to_have_text("Выберите решение.")

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from app.api.factory import create_app
 from tests.e2e.harness import Api, order_body
+from tests.web.test_backoffice_browser import fits_the_width
 
 
 @pytest.fixture
@@ -69,3 +70,14 @@ def test_an_operator_retries_an_incident_and_sees_it_close(pages, api, system):
     page.get_by_role("button", name="retried", exact=True).click()
     expect(page.locator("tr[data-incident]", has=page.locator(f"a[href='/orders/{order_id}']"))).to_be_visible()
     admin.shot("closed incidents")
+
+
+def test_the_operator_pages_on_a_narrow_screen(pages):
+    phone = pages(width=390, height=844)
+    page = phone.sign_in("admin", next="/incidents?status=all")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Incidents")
+    assert fits_the_width(page)
+    phone.shot("incidents, narrow")
+    page.goto("/dashboard")
+    assert fits_the_width(page)
+    phone.shot("dashboard, narrow")
