@@ -145,3 +145,17 @@ def test_only_the_administrator_sees_the_operator_pages(api, client, system):
     assert client.get("/dashboard").headers["Location"].startswith("/login")
     with pytest.raises(Forbidden):
         dashboard.summary(system, Caller(id="u-backoffice", name="B", role="backoffice", company=None))
+
+
+def test_a_company_figure_links_to_exactly_that_companys_orders(api, admin, client):
+    api.create(who="m2", body=order_body(passport=("4606", "500001"), project_id="p-dev2-riverside"))
+    api.create(who="m1", body=order_body(passport=("4606", "500002")))
+    shown = figures(admin)
+    html = admin.get("/dashboard").get_data(as_text=True)
+    assert 'href="/orders?company=dev-2" data-figure="company-dev-2"' in html
+    listed = admin.get("/orders?company=dev-2").get_data(as_text=True)
+    assert re.search(rf"\b{shown['company-dev-2']} orders?\b", listed) and "Company: dev-2" in listed
+    assert "Sunrise Residence" not in listed and "Riverside Park" in listed
+    by_api = api.get("/api/v1/orders", who="admin", company="dev-1", page_size=100).get_json()
+    assert by_api and {o["company"] for o in by_api} == {"dev-1"}
+    assert api.get("/api/v1/orders", who="m1", company="dev-2").get_json() == []   # not another's
