@@ -71,9 +71,21 @@ class Pages:
         self.shot(name or path)
         return self.page
 
-    def sign_in(self, username: str, password: str = "demo"):
+    def refused(self, path: str, status: int = 403):
+        """Open a page this person may not see: the answer is `status`, and the console error
+        Chromium logs for a 4xx document is the one expected (any other still fails the test)."""
+        response = self.page.goto(path)
+        assert response.status == status, f"{path}: {response.status}"
+        self.shot(f"refused {path}")
+        url = self.page.url
+        expected = [e for e in self.errors if e.startswith(f"{url}: ") and f"status of {status}" in e]
+        assert expected, f"no console error for the {status} of {path}: {self.errors}"
+        self.errors[:] = [e for e in self.errors if e not in expected]
+        return self.page
+
+    def sign_in(self, username: str, password: str = "demo", next: str | None = None):
         page = self.page
-        page.goto("/login")
+        page.goto(f"/login?next={next}" if next else "/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
         page.get_by_role("button", name="Sign in").click()
