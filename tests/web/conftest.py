@@ -11,20 +11,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.api.factory import create_app
-from app.bootstrap import build
-from tests.e2e.conftest import FAST
+from tests.e2e.conftest import system  # noqa: F401  (a running system per test package)
 from tests.web.browser import launch
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-
-
-@pytest.fixture(scope="package")
-def system():
-    system = build(**FAST)
-    system.start_background()
-    yield system
-    system.stop()
 
 
 @pytest.fixture(scope="package")
