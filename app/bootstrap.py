@@ -132,7 +132,6 @@ def build(settings: Settings | None = None, **overrides) -> System:
         scheduler.hint(order_id, doc)
     repo.on_write = on_write
     repo.on_history = saga.history_committed
-    gauges.GAUGE_COLLECTOR.watch(bootstrap, settings)
 
     handlers = saga.instrument_handlers(registry.load_all())
     engine = ProcessEngine(set(handlers), settings.forms_dir,
@@ -155,9 +154,11 @@ def build(settings: Settings | None = None, **overrides) -> System:
     pm = ProcessManager(repo, catalog, handlers, services, settings)
     if settings.embedded:
         seed_demo_data()
-    return System(settings=settings, bootstrap=bootstrap, repo=repo, catalog=catalog, bank=bank,
-                  sms=sms, signing=signing, process_manager=pm, producer=producer, relay=relay,
-                  scheduler=scheduler, embedded_kafka=embedded_kafka)
+    system = System(settings=settings, bootstrap=bootstrap, repo=repo, catalog=catalog, bank=bank,
+                    sms=sms, signing=signing, process_manager=pm, producer=producer, relay=relay,
+                    scheduler=scheduler, embedded_kafka=embedded_kafka)
+    gauges.GAUGE_COLLECTOR.watch(system)  # what /metrics reads at scrape time
+    return system
 
 
 def _publish_model(producer, settings: Settings, record) -> None:

@@ -14,11 +14,12 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from app.domain.clock import as_utc, utcnow
+from app.domain import statuses
+from app.domain.clock import utcnow
 from app.messaging import kafka, topics
 from app.observability import events
 from app.observability.metrics import GAUGES
-from app.store import operations
+from app.services import dashboard
 
 CACHE_S = 2.0
 KAFKA_TIMEOUT_S = 2.0
@@ -29,30 +30,24 @@ def _family(name: str) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, help_text, labels=list(labels))
 
 
-def store_families() -> list[GaugeMetricFamily]:
-    now = utcnow()
+def store_families(system) -> list[GaugeMetricFamily]:
+    """The dashboard's figures (app.services.dashboard), every status included (0 too)."""
+    counts = dashboard.orders_by_status(system)
     orders = _family("escrow_orders")
-    for status, count in operations.orders_by_status().items():
-        orders.add_metric([status], count)
+    for status in statuses.ALL:
+        orders.add_metric([status], counts.get(status, 0))
     incidents = _family("escrow_incidents_open")
-    incidents.add_metric([], operations.open_incidents())
-    tasks = operations.open_backoffice_tasks()
-    overdue = [_overdue(t, now) for t in tasks]
-    queue = _family("escrow_backoffice_tasks_open")
-    queue.add_metric(["true"], sum(overdue))
-    queue.add_metric(["false"], len(overdue) - sum(overdue))
+    incidents.add_metric([], dashboard.open_incidents(system)["open"])
+    now = utcnow()
+    queue = dashboard.backoffice_queue(system, now)
+    tasks = _family("escrow_backoffice_tasks_open")
+    tasks.add_metric(["true"], queue["overdue"])
+    tasks.add_metric(["false"], queue["open"] - queue["overdue"])
     age = _family("escrow_backoffice_task_age_seconds")
-    created = [as_utc(t["created_at"]) for t in tasks if t.get("created_at")]
-    age.add_metric([], (now - min(created)).total_seconds() if created else 0)
+    age.add_metric([], (now - queue["oldest"]["created_at"]).total_seconds() if queue["oldest"] else 0)
     backlog = _family("escrow_outbox_backlog")
-    backlog.add_metric([], operations.outbox_backlog())
-    return [orders, incidents, queue, age, backlog]
-
-
-def _overdue(task: dict, now) -> bool:
-    """As the inbox shows it (app.services.tasks): escalated, or past its due time."""
-    due_at = as_utc(task.get("due_at"))
-    return bool(task.get("escalated") or (due_at and due_at < now))
+    backlog.add_metric([], system.repo.outbox_backlog())
+    return [orders, incidents, tasks, age, backlog]
 
 
 class ConsumerLag:
@@ -91,14 +86,16 @@ class ConsumerLag:
 class ScrapeTimeGauges(Collector):
     def __init__(self):
         self._lock = threading.Lock()
+        self._system = None
         self._lag: ConsumerLag | None = None
         self._cached: tuple[float, list] = (float("-inf"), [])
         self._failing: set[str] = set()
 
-    def watch(self, bootstrap: str, settings) -> None:
-        """Read Kafka lag from this cluster (the store is the process's one connection)."""
+    def watch(self, system) -> None:
+        """Read the gauges of this system (a process has one; a test may build several)."""
         with self._lock:
-            self._lag = ConsumerLag(bootstrap, settings)
+            self._system = system
+            self._lag = ConsumerLag(system.bootstrap, system.settings)
             self._cached = (float("-inf"), [])
 
     def describe(self):
@@ -107,10 +104,9 @@ class ScrapeTimeGauges(Collector):
     def collect(self):
         with self._lock:
             at, families = self._cached
-            if time.monotonic() - at >= CACHE_S:
-                families = self._read("store", store_families)
-                if self._lag is not None:
-                    families += self._read("kafka", lambda: [self._lag.family()])
+            if self._system is not None and time.monotonic() - at >= CACHE_S:
+                families = self._read("store", lambda: store_families(self._system))
+                families += self._read("kafka", lambda: [self._lag.family()])
                 self._cached = (time.monotonic(), families)
         return families
 

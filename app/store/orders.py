@@ -198,6 +198,10 @@ class OrderRepository:
     def outbox_of(self, order_id: str) -> dict | None:
         return _coll().find_one({"_id": order_id}, {"outbox": 1, "version": 1})
 
+    def outbox_backlog(self) -> int:
+        """Events committed in orders and not yet published (the relay's scan, counted)."""
+        return sum(len(o["outbox"]) for o in _coll().find({"outbox.0": {"$exists": True}}, {"outbox.id": 1}))
+
     def with_pending_outbox(self, limit: int = 500) -> list[dict]:
         return list(_coll().find({"outbox.0": {"$exists": True}}, {"outbox": 1, "version": 1}).limit(limit))
 
