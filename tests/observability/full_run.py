@@ -188,7 +188,7 @@ def _read(bootstrap: str, topic: str) -> list[tuple[dict | None, dict]]:
 def _back_office(run: Run, order_id: str) -> None:
     run.wait(order_id, "BACKOFFICE_REVIEW")
     task = _wait_for(lambda: next((t for t in run.call("GET", "/api/v1/tasks", who="bo").json()
-                                   if t["order_id"] == order_id and t["overdue"]), None))  # escalated
+                                   if t["order_id"] == order_id and t["priority"] == "high"), None))  # escalated
     assert run.call("POST", f"/api/v1/tasks/{task['id']}/claim", who="bo").status_code == 200
     done = run.call("POST", f"/api/v1/tasks/{task['id']}/complete", who="bo",
                     json={"decision": "use_existing", "client_id": "C00000003"})
