@@ -9,12 +9,14 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import constructs
 from .bpmn_xml import (
     ACTIVITIES, ALLOWED_DEFS, BPMN, CONNECTORS, EVENTS, FLOW_NODES, HANDLER_TYPES, LOOPS, NS, PASSIVE,
-    ROOT_ALLOWED, TASKS, describe, event_kinds, local, properties,
+    REFUSED, ROOT_ALLOWED, SUBPROCESSES, TASKS, describe, event_kinds, local, properties,
 )
 from .errors import ModelError
 from .parser import is_compensate_event
+from .events import REPEATING
 from .script_env import ISO_CHECK, check_source
 
 class Validator:
@@ -89,27 +91,27 @@ class Validator:
             if name in PASSIVE:
                 continue
             if name not in FLOW_NODES and name not in CONNECTORS:
-                self.fail(node, "element type not supported", self.filename)
+                self.fail(node, REFUSED.get(name, "element type not supported"), self.filename)
             if not node.get("id"):
                 self.fail(node, f"every {name} needs an id (in {describe(container)}, "
                                 f"name={node.get('name')!r}, sourceRef={node.get('sourceRef')!r})",
                           self.filename)
             for child in node:
                 if isinstance(child.tag, str) and local(child) in LOOPS:
-                    self.fail(node, f"{local(child)} is not supported", self.filename)
+                    self.fail(node, REFUSED[local(child)], self.filename)
             if name == "sequenceFlow":
                 self.check_flow(node, local_ids)
             elif name in EVENTS:
                 self.check_event(node, container, kind, local_ids)
             elif name in TASKS:
                 self.check_task(node, local_ids, children)
-            elif name == "subProcess":
+            elif name in SUBPROCESSES:
                 self.check_subprocess(node, kind, is_main)
             elif name == "callActivity":
                 if node.get("calledElement") not in self.process_ids:
                     self.fail(node, f"calls unknown process {node.get('calledElement')!r}", self.filename)
-            elif name == "exclusiveGateway":
-                pass
+            for bad, message in constructs.check(node, container, kind):
+                self.fail(bad, message, self.filename)
 
     def check_flow(self, node, local_ids):
         for ref in ("sourceRef", "targetRef"):
@@ -161,13 +163,12 @@ class Validator:
 
     def check_timer(self, node):
         timer = node.find("bpmn:timerEventDefinition", NS)
-        expr = timer.find("bpmn:timeDuration", NS)
-        if expr is None:
-            expr = timer.find("bpmn:timeDate", NS)
+        expr = next((e for e in (timer.find(f"bpmn:{t}", NS) for t in ("timeDuration", "timeDate", "timeCycle"))
+                     if e is not None), None)
         if expr is None or not (expr.text or "").strip():
-            self.fail(node, "timer needs a timeDuration or timeDate (timeCycle is not supported)", self.filename)
+            self.fail(node, "timer needs a timeDuration, timeDate or timeCycle", self.filename)
         text = expr.text.strip()
-        if not ISO_CHECK.match(text):
+        if not (ISO_CHECK.match(text) or REPEATING.match(text)):
             self.check_expr(node, text, "eval")
 
     def check_compensate(self, node, container, kind, local_ids):
@@ -256,9 +257,6 @@ class Validator:
         if node.get("triggeredByEvent") != "true":
             self.check_container(node, "subprocess")
             return
-        if not (kind == "process" and is_main):
-            self.fail(node, "event sub-processes are supported only at the top level of the main process",
-                      self.filename)
         starts = node.findall("bpmn:startEvent", NS)
         if len(starts) != 1:
             self.fail(node, f"an event sub-process needs exactly one start event, found {len(starts)}",
