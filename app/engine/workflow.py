@@ -1,6 +1,7 @@
 """BpmnWorkflow that drives compensation, routes events through scopes and evaluates timers and
 conditions against an injected clock and the current data."""
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
 from . import compensation
 from .events import EscrowConditionalEventDefinition
@@ -17,7 +18,16 @@ class EscrowWorkflow(BpmnWorkflow):
         self.event_manager = EscrowEventManager(self)
 
     def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
-        ran = super()._do_engine_steps(will_complete_task, did_complete_task)
+        """3.2.0's, except that a READY task cancelled by an earlier one in the same pass (a
+        terminate end event, an interrupting event) is not run anyway."""
+        active = self.get_active_subprocesses()
+        for subprocess in sorted(active, key=lambda sp: sp.depth, reverse=True):
+            while _run_ready(subprocess):
+                pass
+            if subprocess.parent_task_id is not None:
+                task = self.get_task_from_id(subprocess.parent_task_id)
+                task.task_spec._update(task)
+        ran = _run_ready(self) > 0 or len(self.get_active_subprocesses()) > len(active)
         return compensation.drive_all(self) or ran
 
     def refresh_timers(self):
@@ -26,3 +36,12 @@ class EscrowWorkflow(BpmnWorkflow):
         for task in list(self.event_manager.tasks.values()):
             if isinstance(task.task_spec.event_definition, EscrowConditionalEventDefinition):
                 task.task_spec._update(task)
+
+
+def _run_ready(workflow) -> int:
+    count = 0
+    for task in workflow.get_tasks(state=TaskState.READY):
+        if task.state == TaskState.READY and not task.task_spec.manual:
+            task.run()
+            count += 1
+    return count
