@@ -13,7 +13,8 @@ EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatch
 FLOW_NODES = ACTIVITIES | GATEWAYS | EVENTS
 CONNECTORS = {"sequenceFlow", "association"}
 PASSIVE = {"laneSet", "dataObject", "dataObjectReference", "textAnnotation", "documentation",
-           "extensionElements", "ioSpecification", "property", "incoming", "outgoing", "group"}
+           "extensionElements", "ioSpecification", "property", "incoming", "outgoing", "group",
+           "multiInstanceLoopCharacteristics", "dataInputAssociation", "dataOutputAssociation"}
 ROOT_ALLOWED = {"process", "collaboration", "message", "error", "escalation", "signal",
                 "itemDefinition", "documentation", "extensionElements", "category"}
 HANDLER_TYPES = {"serviceTask", "scriptTask", "task", "manualTask", "userTask", "sendTask", "subProcess"}

@@ -2,6 +2,8 @@
 bpmn-js / Camunda Modeler write: <incoming>/<outgoing> on every flow node and a diagram (DI) with a
 shape per element and an edge per flow.
 """
+from xml.sax.saxutils import escape
+
 from lxml import etree
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -38,8 +40,8 @@ def user(id, attrs="", inner=""):
     return f'<bpmn:userTask id="{id}" name="{id}" {attrs}>{inner}</bpmn:userTask>'
 
 
-def script(id, code, attrs=""):
-    return f'<bpmn:scriptTask id="{id}" {attrs}><bpmn:script>{code}</bpmn:script></bpmn:scriptTask>'
+def script(id, code, attrs="", loop=""):
+    return f'<bpmn:scriptTask id="{id}" {attrs}><bpmn:script>{code}</bpmn:script>{loop}</bpmn:scriptTask>'
 
 
 def event(tag, id, definition="", attrs=""):
@@ -62,7 +64,7 @@ def boundary(id, attached, definition, interrupting=True):
 
 
 def flow(source, target, condition=None, id=None):
-    cond = f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression>" if condition else ""
+    cond = f"<bpmn:conditionExpression>{escape(condition)}</bpmn:conditionExpression>" if condition else ""
     return f'<bpmn:sequenceFlow id="{id or f"{source}_to_{target}"}" sourceRef="{source}" targetRef="{target}">{cond}</bpmn:sequenceFlow>'
 
 
@@ -77,8 +79,8 @@ def compensated_by(activity, handler_id, op="undo", params=None, handler=None):
             f'<bpmn:association id="{activity}_assoc" sourceRef="{activity}_comp" targetRef="{handler_id}"/>')
 
 
-def subprocess(id, *elements, attrs=""):
-    return f'<bpmn:subProcess id="{id}" name="{id}" {attrs}>{"".join(elements)}</bpmn:subProcess>'
+def subprocess(id, *elements, attrs="", loop="", tag="subProcess"):
+    return f'<bpmn:{tag} id="{id}" name="{id}" {attrs}>{loop}{"".join(elements)}</bpmn:{tag}>'
 
 
 def event_subprocess(id, *elements, tag="subProcess"):
