@@ -169,7 +169,7 @@ def modeler_export(xml: bytes) -> bytes:
         for f in container.iterchildren(_tag("sequenceFlow")):
             for ref, kind in (("targetRef", "incoming"), ("sourceRef", "outgoing")):
                 node = nodes.get(f.get(ref))
-                if node is not None:
+                if node is not None and f.get("id") not in [c.text for c in node.iterchildren(_tag(kind))]:
                     child = etree.Element(_tag(kind))
                     child.text = f.get("id")
                     node.insert(_after_head(node), child)
