@@ -62,7 +62,9 @@ def is_scope(spec):
 
 def is_instance(task):
     """A multi-instance activity's instance (compensated through its multi-instance body)."""
-    return task.parent is not None and isinstance(task.parent.task_spec, MultiInstanceTask)
+    parent = task.parent
+    return parent is not None and isinstance(parent.task_spec, MultiInstanceTask) \
+        and task.task_spec.name == parent.task_spec.task_spec
 
 
 def scope_of(throw_task):
@@ -112,7 +114,7 @@ def units_of(workflow, activity_ref=None):
 
 
 def instance_units(mi_task):
-    found = [(t, k) for t in mi_task.children if (k := unit_kind(t)) is not None]
+    found = [(t, k) for t in mi_task.children if is_instance(t) and (k := unit_kind(t)) is not None]
     return _newest_first(found, mi_task.workflow)
 
 

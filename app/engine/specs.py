@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateThrowEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent as EndEventMixin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.specs.defaults import EventSubprocess, ServiceTask
@@ -170,8 +171,11 @@ class CancelEndEvent(EndEvent):
 
     def _on_complete_hook(self, my_task):       # after compensation (see compensation.drive)
         transaction = my_task.workflow.top_workflow.get_task_from_id(my_task.workflow.parent_task_id)
-        scopes.propagate(BpmnEvent(CancelEventDefinition()), transaction)
-        super()._on_complete_hook(my_task)      # cancels the transaction's (inner) process
+        if scopes.propagate(BpmnEvent(CancelEventDefinition()), transaction):
+            # the boundary event cancels the transaction; 3.2.0's end event would complete it first
+            super(EndEventMixin, self)._on_complete_hook(my_task)
+        else:
+            super()._on_complete_hook(my_task)
 
 
 def utc(dt: datetime) -> datetime:
