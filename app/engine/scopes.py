@@ -111,6 +111,22 @@ def trigger(wf, es_spec, start_spec, event=None):
     return es_task
 
 
+def rearm_event_subprocess(start_task, internal):
+    """A non-interrupting timer cycle fired: a new instance of its event sub-process waits for
+    the next occurrence (`internal`: that occurrence's timer state; None: the cycle is over)."""
+    sub = start_task.workflow
+    if internal is None or sub.parent_task_id is None:
+        return
+    top = sub.top_workflow
+    es_task = top.get_task_from_id(sub.parent_task_id)
+    again = es_task.workflow.task_tree._add_child(es_task.task_spec, TaskState.FUTURE)
+    again.triggered = True
+    es_task.task_spec._update(again)
+    waiting = next(t for t in top.subprocesses[again.id].tasks.values() if t.task_spec is start_task.task_spec)
+    waiting.internal_data.update(internal, event_fired=False)
+    waiting.task_spec._update(waiting)
+
+
 def scope_data(wf) -> dict:
     """The scope's current data: that of its most recently completed task."""
     last = wf.last_task if wf.last_task is not None else wf.task_tree

@@ -88,6 +88,8 @@ class EscrowStartEvent(StartEvent):
     def _run_hook(self, my_task):
         if self.interrupting:
             scopes.interrupt_parent_scope(my_task)
+        elif isinstance(self.event_definition, EscrowCycleTimer):
+            scopes.rearm_event_subprocess(my_task, EscrowCycleTimer.next_occurrence(my_task))
         return super()._run_hook(my_task)
 
 

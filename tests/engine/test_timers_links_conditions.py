@@ -156,3 +156,36 @@ def test_interrupting_conditional_boundary(engine, build):
     inst, _ = finish(engine, inst, "add", {"total": 500})
     assert inst.ready_user_tasks() == [] and steps(inst) == ["escalate"]
     assert call_for(inst, "escalate")
+
+
+def test_timer_cycle_on_a_non_interrupting_event_subprocess(engine, build, style):
+    model = build(definitions(process(
+        "p", start(),
+        subprocess("sub", start("s0"), user("wait"), end("s9"), chain("s0", "wait", "s9"),
+                   event_subprocess("remind", start("r0", timer_def("timeCycle", "R3/PT10M"), 'isInterrupting="false"'),
+                                    service("reminder"), end("r9"), chain("r0", "reminder", "r9"))),
+        service("after"), end(), chain("start", "sub", "after", "end"))))
+    inst = started(engine, model)
+    for minute in (10, 20, 30, 40):
+        inst.advance(NOW + timedelta(minutes=minute, seconds=1))
+        inst = roundtrip(engine, inst)
+    assert steps(inst) == ["reminder"] * 3                   # R3: three occurrences, no fourth
+    assert inst.next_timer_at() is None
+    for call in inst.pending_service_calls():
+        inst.complete_service(call.task_id, {})
+    inst = complete_user(engine, inst, "wait")
+    assert steps(inst) == ["after"]
+
+
+def test_waiting_cycle_event_subprocess_does_not_hold_its_scope(engine, build):
+    model = build(definitions(process(
+        "p", start(),
+        subprocess("sub", start("s0"), user("wait"), end("s9"), chain("s0", "wait", "s9"),
+                   event_subprocess("remind", start("r0", timer_def("timeCycle", "R/PT10M"), 'isInterrupting="false"'),
+                                    script("noted", "reminded = True"), end("r9"), chain("r0", "noted", "r9"))),
+        service("after"), end(), chain("start", "sub", "after", "end"))))
+    inst = started(engine, model)
+    inst.advance(NOW + timedelta(minutes=25))
+    assert inst.next_timer_at() == NOW + timedelta(minutes=30)
+    inst = complete_user(engine, inst, "wait")
+    assert steps(inst) == ["after"] and inst.next_timer_at() is None
