@@ -1,4 +1,4 @@
-"""Compensation for SpiffWorkflow 3.2.0 (BPMN 2.0.2 10.6 and 13.5.5; Camunda 7 where it is silent).
+"""Compensation for SpiffWorkflow 3.2.0 (BPMN 2.0.2 10.7 and 13.5.5; Camunda 7 where it is silent).
 
 The parser records on each compensable activity spec (for a multi-instance activity: on its
 instance spec) the handler spec that undoes it (``extensions['compensationHandler']``); handler

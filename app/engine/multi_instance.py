@@ -1,4 +1,4 @@
-"""Multi-instance activities (BPMN 2.0.2, 10.2.8) on top of SpiffWorkflow 3.2.0's.
+"""Multi-instance activities (BPMN 2.0.2, 10.3 loop characteristics) on top of SpiffWorkflow 3.2.0's.
 
 Kept from 3.2.0: loopCardinality or loopDataInputRef/inputDataItem, loopDataOutputRef/
 outputDataItem, parallel and sequential instances, each instance a task (a sub-process instance

@@ -2,7 +2,7 @@
 
 SpiffWorkflow 3.2.0 starts event sub-processes of the top-level process only, and delivers an
 error to any waiting catcher of the throwing sub-process (even a boundary event of an unrelated
-activity). Here, as BPMN 2.0.2 (10.5.6, 13.5.4) says:
+activity). Here, as BPMN 2.0.2 (10.5.6, 10.5.7, 13.5) says:
 - an error or escalation thrown at a task goes to the innermost catcher: a boundary event of
   an activity the task is in (the task itself first), then an event sub-process of its scope,
   then the same one level up, up to the process. Within one level a catcher of that very code
@@ -10,7 +10,7 @@ activity). Here, as BPMN 2.0.2 (10.5.6, 13.5.4) says:
 - messages and signals start matching event sub-processes of every active scope (each
   delivery starts a new instance of a non-interrupting one);
 - once an interrupting event sub-process has started in a scope, no other event sub-process of
-  that scope starts, and the scope's other work is cancelled (13.5.4).
+  that scope starts, and the scope's other work is cancelled (13.5).
 """
 from copy import deepcopy
 

@@ -95,7 +95,7 @@ class EscrowStartEvent(StartEvent):
 
 class EscrowEventSubprocess(EventSubprocess):
     """Starts with the current data of its scope (3.2.0: the data the scope started with).
-    An interrupting one ends its scope when it completes, as BPMN 2.0.2 (10.3.5) says."""
+    An interrupting one ends its scope when it completes, as BPMN 2.0.2 (13.5) says."""
 
     def start_workflow(self, my_task):
         my_task.data = scopes.scope_data(my_task.workflow)
@@ -162,7 +162,7 @@ class CompensateEndEvent(_CompensateThrowMixin, EndEvent):
 
 
 class CancelEndEvent(EndEvent):
-    """Cancel end event of a transaction (BPMN 2.0.2, 10.3.3): the transaction's other work is
+    """Cancel end event of a transaction (BPMN 2.0.2, 10.3 and 13.5.6): the transaction's other work is
     cancelled, its completed activities are compensated (newest first), then the transaction is
     left through its cancel boundary event."""
 

@@ -1,4 +1,4 @@
-"""Multi-instance activities and sub-processes (BPMN 2.0.2 10.2.8), in the worker's pattern."""
+"""Multi-instance activities and sub-processes (BPMN 2.0.2 10.3), in the worker's pattern."""
 import json
 
 from SpiffWorkflow.util.task import TaskState

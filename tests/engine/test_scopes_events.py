@@ -1,6 +1,6 @@
 """Sub-processes and event sub-processes at every level; errors, escalations, signals, terminate.
 
-BPMN 2.0.2 10.5.6/13.5.4: an error goes to the innermost catcher (boundary of the activity,
+BPMN 2.0.2 10.5.6, 13.5: an error goes to the innermost catcher (boundary of the activity,
 then event sub-process of the scope, then one level up); interrupting event sub-processes
 cancel their scope and end it; non-interrupting ones run beside it.
 """
@@ -97,7 +97,7 @@ def test_message_event_subprocesses_inside_a_subprocess(engine, build, style):
     inst.advance(NOW)
     assert steps(inst) == ["cleanup"]            # interrupting: inner is gone
     assert inst.step_states()["inner"] == "cancelled"
-    assert not inst.send_message("stop", {})     # no second interrupting handler (13.5.4)
+    assert not inst.send_message("stop", {})     # no second interrupting handler (13.5)
     inst, _ = finish(engine, inst, "cleanup")
     assert steps(inst) == ["after"]              # the handler ended the sub-process
     inst, _ = finish(engine, inst, "after")
@@ -216,3 +216,13 @@ def test_error_end_event_of_a_called_process_with_its_payload(engine):
     [task] = [t for t in inst.wf.get_tasks() if getattr(t.task_spec, "bpmn_id", None) == "handle"]
     assert task.data["bpmn_error"] == {"code": "refused", "message": "refused", "step": "c9",
                                        "payload": {"why": "limit"}}
+
+
+def test_process_started_by_a_signal_waits_for_it(engine, build):
+    model = build(definitions(signal("S", "go"), process(
+        "p", start("start", signal_def("S")), service("s"), end(), chain("start", "s", "end"))))
+    inst = started(engine, model)
+    assert steps(inst) == [] and inst.step_states()["start"] == "waiting"
+    assert inst.send_signal("go", {"by": "ops"})
+    inst.advance(NOW)
+    assert steps(inst) == ["s"]
