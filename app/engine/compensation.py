@@ -67,6 +67,21 @@ def is_instance(task):
         and task.task_spec.name == parent.task_spec.task_spec
 
 
+def instance_path(task) -> str | None:
+    """Which multi-instance instances `task` runs in (its own, or its sub-process'), outermost
+    first: "2", "0/1"; None outside multi-instance activities. A handler belongs to the instance
+    it compensates."""
+    top, keys = task.workflow.top_workflow, []
+    while task is not None:
+        for t in (task, task.parent):      # the instance itself, or the activity a handler undoes
+            if t is not None and is_instance(t):
+                keys.append(str(t.internal_data.get("key_or_index", t.internal_data.get("item"))))
+                break
+        wf = task.workflow
+        task = top.get_task_from_id(wf.parent_task_id) if wf.parent_task_id is not None else None
+    return "/".join(reversed(keys)) or None
+
+
 def scope_of(throw_task):
     wf = throw_task.workflow
     if wf.parent_task_id is not None:

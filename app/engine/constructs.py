@@ -67,6 +67,8 @@ def _boundary(node, container):
     target = next((a for a in container if a.get("id") == node.get("attachedToRef")), None)
     if "cancel" in kinds and (target is None or local(target) != "transaction"):
         yield node, "a cancel boundary event must be attached to a transaction"
+    if ("error" in kinds or "cancel" in kinds) and node.get("cancelActivity") == "false":
+        yield node, "an error or cancel boundary event always interrupts (cancelActivity=\"false\" is not allowed)"
     if "compensate" not in kinds:
         return
     definition = node.find("bpmn:compensateEventDefinition", NS)

@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
@@ -221,7 +222,11 @@ class EscrowConditionalEventDefinition(ConditionalEventDefinition):
         last = my_task.workflow.last_task
         if last is not None:
             data.update(last.data)
-        holds = bool(my_task.workflow.script_engine.environment.evaluate(self.expression, data))
+        try:    # the scope's data wins over the task's own (older) data: not script_engine.evaluate
+            holds = bool(my_task.workflow.script_engine.environment.evaluate(self.expression, data))
+        except Exception as exc:
+            raise WorkflowTaskException(f"Error evaluating condition '{self.expression}'", task=my_task,
+                                        exception=exc) from exc
         was = my_task.internal_data.get("condition_held", False)
         my_task.internal_data["condition_held"] = holds
         if holds and not was:

@@ -74,7 +74,8 @@ class Instance:
             calls.append(ServiceCall(
                 task_id=str(task.id), step=spec.bpmn_id, label=spec.bpmn_name,
                 handler=spec.operation_name, params=self._params(task), retry=self._retry(spec),
-                compensates=compensation.compensated_activity(spec), failed=failed))
+                compensates=compensation.compensated_activity(spec), failed=failed,
+                instance=compensation.instance_path(task)))
         return calls
 
     def _params(self, task) -> dict:

@@ -88,7 +88,10 @@ def _start_in_scope(wf, event, exclude=None) -> bool:
         return False
     code = getattr(event.event_definition, "code", None)
     exact = [c for c in candidates if getattr(c[1].event_definition, "code", None) == code]
-    trigger(wf, *(exact or candidates)[0], event)
+    es_spec, start = (exact or candidates)[0]
+    if start.interrupting:              # no other handler from now on, even before it runs
+        wf.task_tree.internal_data[INTERRUPTED_KEY] = True
+    trigger(wf, es_spec, start, event)
     return True
 
 

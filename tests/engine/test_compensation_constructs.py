@@ -52,6 +52,7 @@ def test_each_completed_instance_is_compensated_newest_first(engine, build, styl
         inst.advance(NOW)
         inst = roundtrip(engine, inst)
     inst = fail(engine, inst, "ship")
+    assert only_call(inst).instance == "0"          # ann's refund belongs to ann's instance
     inst, undone = undo_all(engine, inst)
     assert undone == [("refund", {"who": "ann"}), ("refund", {"who": "cid"}), ("refund", {"who": "bob"}),
                       ("release", {})]

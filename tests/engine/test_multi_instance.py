@@ -31,6 +31,7 @@ def test_parallel_instances_over_a_collection(engine, build, style):
     inst = started(engine, model, {"buyers": ["ann", "bob", "cid"]})
     calls = inst.pending_service_calls()
     assert [c.params["who"] for c in calls] == ["ann", "bob", "cid"]     # all at once
+    assert [c.instance for c in calls] == ["0", "1", "2"]                 # told apart for the worker
     for who in ("bob", "cid", "ann"):                                     # any completion order
         inst = done(engine, inst, next(c for c in inst.pending_service_calls() if c.params["who"] == who),
                     {f"paid_{who}": True})
@@ -104,6 +105,7 @@ def test_multi_instance_subprocess_with_user_tasks(engine, build, style):
     inst = roundtrip(engine, inst)
     [call] = inst.pending_service_calls()
     assert call.params == {"flat": tasks[1].data["flat"]}
+    assert call.instance == str([11, 12].index(tasks[1].data["flat"]))
     inst = done(engine, inst, call)
     inst = complete_user(engine, inst, "inspect")
     inst = done(engine, inst, inst.pending_service_calls()[0])

@@ -138,6 +138,11 @@ def test_event_subprocess_with_a_none_start_event(engine):
     refused(engine, around(es), "startEvent 'es0'", "none event definition")
 
 
+def test_non_interrupting_error_boundary_event(engine):
+    refused(engine, around(boundary("b", "s", error_def("E"), interrupting=False)), "boundaryEvent 'b'",
+            "always interrupts")
+
+
 def test_event_based_gateway_leading_to_a_task(engine):
     xml = definitions(process("p", start(), '<bpmn:eventBasedGateway id="gw"/>', service("s"), end(),
                               flow("start", "gw"), flow("gw", "s"), flow("s", "end")))
