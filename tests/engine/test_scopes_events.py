@@ -226,3 +226,40 @@ def test_process_started_by_a_signal_waits_for_it(engine, build):
     assert inst.send_signal("go", {"by": "ops"})
     inst.advance(NOW)
     assert steps(inst) == ["s"]
+
+
+def test_message_end_event_and_signal_throw_reach_other_branches(engine, build):
+    model = build(definitions(message("M", "ready"), signal("S", "go"), process(
+        "p", start(), '<bpmn:parallelGateway id="fork"/>',
+        event("intermediateCatchEvent", "wait_ready", message_def("M")),
+        event("intermediateCatchEvent", "wait_go", signal_def("S")), service("after"), end("e1"),
+        event("intermediateThrowEvent", "say_go", signal_def("S")), end("say_ready", message_def("M")),
+        flow("start", "fork"), flow("fork", "wait_ready"), flow("fork", "say_go"),
+        chain("wait_ready", "wait_go", "after", "e1"), chain("say_go", "say_ready"))))
+    inst = started(engine, model)
+    # the signal is thrown before wait_go is reached (only the message leads there): it is lost,
+    # as BPMN says: a signal reaches those waiting at the moment it is thrown
+    states = inst.step_states()
+    assert states["say_ready"] == "completed" and states["wait_ready"] == "completed"
+    assert states["wait_go"] == "waiting" and steps(inst) == []
+    assert inst.send_signal("go")
+    inst.advance(NOW)
+    assert steps(inst) == ["after"]
+
+
+def test_event_subprocess_of_a_called_process(engine):
+    child = definitions(message("M", "stop"), process(
+        "child", start("c0"), service("work"), end("c9"), chain("c0", "work", "c9"),
+        event_subprocess("on_stop", start("x0", message_def("M")), service("cleanup"), end("x9"),
+                         chain("x0", "cleanup", "x9"))))
+    main = definitions(process(
+        "p", start(), '<bpmn:callActivity id="call" calledElement="child"/>', service("after"), end(),
+        chain("start", "call", "after", "end")))
+    inst = started(engine, engine.parse({"main.bpmn": main, "child.bpmn": child}, "p"))
+    assert steps(inst) == ["work"]
+    assert inst.send_message("stop", {})
+    inst.advance(NOW)
+    inst = roundtrip(engine, inst)
+    assert steps(inst) == ["cleanup"]
+    inst, _ = finish(engine, inst, "cleanup")
+    assert steps(inst) == ["after"]
