@@ -32,6 +32,9 @@ def check(node, container, kind):
         yield from _event_gateway(node, container)
     if name in SUBPROCESSES and node.get("triggeredByEvent") == "true":
         yield from _event_subprocess(node, container, kind)
+    elif name in SUBPROCESSES and node.get("isForCompensation") == "true":
+        if _flows(container, "sourceRef", node.get("id")) or _flows(container, "targetRef", node.get("id")):
+            yield node, "a compensation handler must not have sequence flows"
     elif name == "transaction":
         yield from _transaction(node, container)
     if name in ACTIVITIES:

@@ -38,6 +38,12 @@ def test_handler_with_an_outgoing_sequence_flow(engine):
             "serviceTask 'undo'", "must not have sequence flows")
 
 
+def test_subprocess_handler_with_a_sequence_flow(engine):
+    handler = subprocess("undo", start("u0"), end("u9"), chain("u0", "u9"), attrs='isForCompensation="true"')
+    refused(engine, around(compensated_by("s", "undo", handler=handler), flow("undo", "end", id="bad")),
+            "subProcess 'undo'", "must not have sequence flows")
+
+
 def test_throw_naming_an_activity_that_does_not_exist(engine):
     refused(engine, around(event("intermediateThrowEvent", "undo_it", compensate("ghost"))),
             "intermediateThrowEvent 'undo_it'", "activityRef 'ghost'")
