@@ -14,6 +14,7 @@ activity). Here, as BPMN 2.0.2 (10.5.6, 10.5.7, 13.5) says:
 """
 from copy import deepcopy
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess as EventSubprocessMixin
 from SpiffWorkflow.bpmn.util.event import EventManager
@@ -41,11 +42,14 @@ def propagate(event, task) -> bool:
 
 
 def _catch_on_boundaries(task, event) -> bool:
-    """Boundary events of the activities `task` is part of (itself, an MI body), innermost first."""
+    """Boundary events of the activities `task` is part of (itself, an MI body), innermost first.
+    Walking up the task tree, a boundary split counts only when we come from its activity (not
+    from the path after one of its boundary events)."""
     while task is not None:
         split = task.parent
-        if split is not None:
-            catchers = [b for b in split.children if b is not task and isinstance(b.task_spec, BoundaryEvent)
+        if split is not None and isinstance(split.task_spec, BoundaryEventSplit) \
+                and not isinstance(task.task_spec, BoundaryEvent):
+            catchers = [b for b in split.children if isinstance(b.task_spec, BoundaryEvent)
                         and b.state == TaskState.WAITING and b.task_spec.catches(b, event)]
             if catchers:
                 _deliver(_most_specific(catchers, event), event)

@@ -10,7 +10,7 @@ from app.engine import UnhandledBpmnError
 from .bpmn_kit import (
     boundary, chain, definitions, end, error, error_def, escalation, escalation_def, event,
     event_subprocess, flow, message, message_def, process, script, service, signal, signal_def,
-    start, subprocess,
+    start, subprocess, user,
 )
 from .helpers import NOW, call_for, finish, roundtrip
 
@@ -263,3 +263,19 @@ def test_event_subprocess_of_a_called_process(engine):
     assert steps(inst) == ["cleanup"]
     inst, _ = finish(engine, inst, "cleanup")
     assert steps(inst) == ["after"]
+
+
+def test_error_after_a_non_interrupting_boundary_is_not_caught_by_the_activity(engine, build):
+    """A task on the path of a non-interrupting boundary event is not inside the activity the
+    boundary is attached to: the activity's error boundary does not catch its error."""
+    model = build(definitions(error("E", "boom"), message("M", "ping"), process(
+        "p", start(), user("wait"), end(),
+        boundary("pinged", "wait", message_def("M"), interrupting=False), service("answer"), end("a9"),
+        boundary("wait_failed", "wait", error_def("E")), end("f9"),
+        chain("start", "wait", "end"), chain("pinged", "answer", "a9"), chain("wait_failed", "f9"))))
+    inst = started(engine, model)
+    inst.send_message("ping", {})
+    inst.advance(NOW)
+    with pytest.raises(UnhandledBpmnError):
+        inst.fail_service(call_for(inst, "answer").task_id, "boom", "x")
+    assert [t.step for t in inst.ready_user_tasks()] == ["wait"]
