@@ -20,14 +20,15 @@ class EscrowWorkflow(BpmnWorkflow):
     def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
         """3.2.0's, except that a READY task cancelled by an earlier one in the same pass (a
         terminate end event, an interrupting event) is not run anyway."""
+        hooks = (will_complete_task, did_complete_task)
         active = self.get_active_subprocesses()
         for subprocess in sorted(active, key=lambda sp: sp.depth, reverse=True):
-            while _run_ready(subprocess):
+            while _run_ready(subprocess, *hooks):
                 pass
             if subprocess.parent_task_id is not None:
                 task = self.get_task_from_id(subprocess.parent_task_id)
                 task.task_spec._update(task)
-        ran = _run_ready(self) > 0 or len(self.get_active_subprocesses()) > len(active)
+        ran = _run_ready(self, *hooks) > 0 or len(self.get_active_subprocesses()) > len(active)
         return compensation.drive_all(self) or ran
 
     def refresh_timers(self):
@@ -38,10 +39,14 @@ class EscrowWorkflow(BpmnWorkflow):
                 task.task_spec._update(task)
 
 
-def _run_ready(workflow) -> int:
+def _run_ready(workflow, will_complete_task=None, did_complete_task=None) -> int:
     count = 0
     for task in workflow.get_tasks(state=TaskState.READY):
         if task.state == TaskState.READY and not task.task_spec.manual:
+            if will_complete_task is not None:
+                will_complete_task(task)
             task.run()
             count += 1
+            if did_complete_task is not None:
+                did_complete_task(task)
     return count
