@@ -13,6 +13,7 @@ from .bpmn_xml import (
 from .script_env import check_source
 
 EVENT_GATEWAY_TARGETS = {"intermediateCatchEvent", "receiveTask"}
+EVENT_GATEWAY_KINDS = {"message", "timer", "signal"}    # 3.2.0's gateway never sees a condition hold
 
 
 def check(node, container, kind):
@@ -203,9 +204,9 @@ def _event_gateway(node, container):
         if target is None:
             continue
         if local(target) not in EVENT_GATEWAY_TARGETS or \
-                (local(target) == "intermediateCatchEvent" and "link" in event_kinds(target)):
-            yield node, f"an event-based gateway leads to catch events or receive tasks only, " \
-                        f"not to {local(target)} '{target.get('id')}'"
+                (local(target) == "intermediateCatchEvent" and not set(event_kinds(target)) & EVENT_GATEWAY_KINDS):
+            yield node, f"an event-based gateway leads to message, timer or signal catch events or receive " \
+                        f"tasks only, not to {local(target)} '{target.get('id')}'"
 
 
 # --- multi-instance -------------------------------------------------------------------------

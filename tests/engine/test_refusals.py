@@ -153,6 +153,11 @@ def test_event_based_gateway_leading_to_a_task(engine):
     xml = definitions(process("p", start(), '<bpmn:eventBasedGateway id="gw"/>', service("s"), end(),
                               flow("start", "gw"), flow("gw", "s"), flow("s", "end")))
     refused(engine, xml, "eventBasedGateway 'gw'", "serviceTask 's'")
+    cond = event("intermediateCatchEvent", "c", "<bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>"
+                                                "</bpmn:conditionalEventDefinition>")
+    xml = definitions(process("p", start(), '<bpmn:eventBasedGateway id="gw"/>', cond, end(),
+                              flow("start", "gw"), flow("gw", "c"), flow("c", "end")))
+    refused(engine, xml, "eventBasedGateway 'gw'", "intermediateCatchEvent 'c'")
 
 
 def test_timer_cycle_where_it_has_no_meaning(engine):
