@@ -132,3 +132,19 @@ def test_event_based_gateway_with_a_receive_task_and_a_timer(engine, build):
     inst.advance(NOW + timedelta(hours=2))
     assert inst.is_completed() and inst.step_states()["expired"] == "completed"
     assert not inst.send_message("ok", {})
+
+
+def test_event_based_gateway_with_a_signal(engine, build):
+    model = build(definitions(message("M_ok", "ok"), '<bpmn:signal id="S" name="abort"/>', process(
+        "p", start(), '<bpmn:eventBasedGateway id="gw"/>', '<bpmn:receiveTask id="answer" messageRef="M_ok"/>',
+        event("intermediateCatchEvent", "aborted", '<bpmn:signalEventDefinition signalRef="S"/>'),
+        end("answered"), end("stopped"),
+        flow("start", "gw"), flow("gw", "answer"), flow("gw", "aborted"), chain("answer", "answered"),
+        chain("aborted", "stopped"))))
+    inst = engine.start(model, {})
+    inst.advance(NOW)
+    inst = roundtrip(engine, inst)
+    assert inst.send_signal("abort")
+    inst.advance(NOW)
+    assert inst.is_completed() and inst.step_states()["stopped"] == "completed"
+    assert not inst.send_message("ok", {})
