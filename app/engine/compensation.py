@@ -159,13 +159,17 @@ def _preorder(root):
 
 # --- running it -----------------------------------------------------------------------------
 
-def begin(throw_task, activity_ref=None) -> bool:
-    """Start compensating; True when there is nothing (left) to do.
+def begin(throw_task, activity_ref=None, also=()) -> bool:
+    """Start compensating; True when there is nothing (left) to do. `also`: activities outside
+    the scope to compensate with it (the other instances of a cancelled multi-instance
+    transaction).
 
     Activities already queued by a compensation in progress (e.g. a rollback running when a
     cancel arrives) are left to it, so handlers still run one at a time and once each."""
     claimed = _claimed(throw_task.workflow.top_workflow)
-    queue = [{"a": str(t.id), "k": kind} for t, kind in units_of(scope_of(throw_task), activity_ref)
+    scope = scope_of(throw_task)
+    units = units_of(scope, activity_ref) + [(t, k) for t in also if (k := unit_kind(t)) is not None]
+    queue = [{"a": str(t.id), "k": kind} for t, kind in _newest_first(units, scope)
              if str(t.id) not in claimed]
     if not queue:
         return True

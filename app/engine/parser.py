@@ -5,6 +5,7 @@ Run `validation.validate` on the XML first: this parser assumes a whitelisted mo
 """
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateCatchEvent, IntermediateThrowEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
@@ -24,7 +25,7 @@ from .event_parsers import (
 )
 from .multi_instance import EscrowParallelMultiInstance, EscrowSequentialMultiInstance
 from .specs import (
-    DeferredServiceTask, EscrowBoundaryEvent, EscrowEndJoin, EscrowEventSubprocess, EscrowStartEvent,
+    DeferredServiceTask, EscrowBoundaryEvent, EscrowBoundaryEventJoin, EscrowEndJoin, EscrowEventSubprocess, EscrowStartEvent,
     EscrowStartTask,
 )
 
@@ -45,6 +46,20 @@ class _Ours:
     PARALLEL_MI_CLASS = EscrowParallelMultiInstance
     SEQUENTIAL_MI_CLASS = EscrowSequentialMultiInstance
     EVENT_SUBPROCESS_CLASS = EscrowEventSubprocess
+
+    def _add_boundary_event(self, children):
+        """3.2.0's, without its check that a cancel boundary event is on a transaction (the
+        validation does that), which fails for a multi-instance transaction."""
+        split = BoundaryEventSplit(self.spec, f"{self.bpmn_id}.BoundaryEventSplit", lane=self.task.lane)
+        join = EscrowBoundaryEventJoin(self.spec, f"{self.bpmn_id}.BoundaryEventJoin", lane=self.task.lane,
+                                 split_task=split.name, cancel=True)
+        split.connect(self.task)
+        self.task.connect(join)
+        for event in children:
+            child = self.process_parser.parse_node(event)
+            split.connect(child)
+            child.connect(join)
+        return split
 
 
 def ours(parser_class):

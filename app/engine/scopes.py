@@ -16,6 +16,7 @@ from copy import deepcopy
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess as EventSubprocessMixin
 from SpiffWorkflow.bpmn.util.event import EventManager
 from SpiffWorkflow.util.task import TaskState
@@ -170,7 +171,7 @@ def interrupt_parent_scope(start_task):
             continue
         if compensation.is_handler_task(task):
             continue
-        task.cancel()
+        cancel(task)
 
 
 def cancel_rest_of_scope(task):
@@ -179,7 +180,33 @@ def cancel_rest_of_scope(task):
         if other is task or other.id not in task.workflow.tasks or other.has_state(TaskState.FINISHED_MASK):
             continue
         if not compensation.is_handler_task(other):
-            other.cancel()
+            cancel(other)
+
+
+def cancel(task):
+    cancel_instances(task)
+    task.cancel()
+
+
+def cancel_instances(task):
+    """Cancel a multi-instance body's running instances first: cancelling the body alone drops
+    them from the tree (3.2.0), and their sub-processes with them."""
+    if isinstance(task.task_spec, MultiInstanceTask):
+        for child in task.children:
+            if compensation.is_instance(child) and not child.has_state(TaskState.FINISHED_MASK):
+                child.cancel()
+
+
+def cancel_sibling_instances(instance) -> list:
+    """The other instances of the multi-instance activity `instance` belongs to (none if it
+    does not), those still running cancelled."""
+    if not compensation.is_instance(instance):
+        return []
+    siblings = [t for t in instance.parent.children if t is not instance and compensation.is_instance(t)]
+    for sibling in siblings:
+        if not sibling.has_state(TaskState.FINISHED_MASK):
+            sibling.cancel()
+    return siblings
 
 
 class EscrowEventManager(EventManager):

@@ -26,13 +26,14 @@ from .multi_instance import EscrowParallelMultiInstance, EscrowSequentialMultiIn
 from .parser import PassThroughTask
 from .specs import (
     CancelEndEvent, CompensateEndEvent, CompensateThrowEvent, DeferredServiceTask, EscrowBoundaryEvent,
-    EscrowEndJoin, EscrowEventSubprocess, EscrowStartEvent, EscrowStartTask,
+    EscrowBoundaryEventJoin, EscrowEndJoin, EscrowEventSubprocess, EscrowStartEvent, EscrowStartTask,
 )
-from .workflow import EscrowWorkflow
+from .workflow import EscrowSubWorkflow, EscrowWorkflow
 
 # ours, serialized as the stock class they extend (no attributes of their own)
 AS_THEIR_BASE = [
     DeferredServiceTask, PassThroughTask, EscrowEndJoin, EscrowEventSubprocess, EscrowBoundaryEvent,
+    EscrowBoundaryEventJoin,
     CompensateThrowEvent, CompensateEndEvent, CancelEndEvent,
     EscrowParallelMultiInstance, EscrowSequentialMultiInstance,
     EscrowMessageEventDefinition, EscrowSignalEventDefinition, EscrowErrorEventDefinition,
@@ -190,7 +191,6 @@ class EscrowWorkflowConverter(_WorkflowStateMixin, BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
-        from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         self.base_from_dict(workflow, dct)
         pending = dict(dct.get("subprocesses", {}))
@@ -202,7 +202,7 @@ class EscrowWorkflowConverter(_WorkflowStateMixin, BpmnWorkflowConverter):
                 sp_dct = pending.pop(str(task.id), None)
                 if sp_dct is None:
                     continue
-                sp = BpmnSubWorkflow(subprocess_specs[sp_dct["spec"]], task.id, workflow, deserializing=True)
+                sp = EscrowSubWorkflow(subprocess_specs[sp_dct["spec"]], task.id, workflow, deserializing=True)
                 self.base_from_dict(sp, sp_dct)
                 workflow.subprocesses[task.id] = sp
                 sp.completed_event.connect(task.task_spec._on_subworkflow_completed, task)

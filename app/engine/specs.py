@@ -13,7 +13,7 @@
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, _EndJoin
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BpmnStartTask, _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateThrowEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent as EndEventMixin
@@ -111,6 +111,18 @@ class EscrowEventSubprocess(EventSubprocess):
 
 # --- boundary events ------------------------------------------------------------------------
 
+class EscrowBoundaryEventJoin(BoundaryEventJoin):
+    """3.2.0's, except that an interrupted multi-instance activity's running instances are
+    cancelled (not dropped from the tree with their sub-processes)."""
+
+    def _check_threshold_structured(self, my_task):
+        finished, cancel = super()._check_threshold_structured(my_task)
+        if finished:
+            for task in cancel:
+                scopes.cancel_instances(task)
+        return finished, cancel
+
+
 class EscrowBoundaryEvent(BoundaryEvent):
     """A non-interrupting boundary event fires each time its event comes while the activity runs
     (a timer cycle: each occurrence); 3.2.0 fires it once."""
@@ -164,16 +176,21 @@ class CompensateEndEvent(_CompensateThrowMixin, EndEvent):
 class CancelEndEvent(EndEvent):
     """Cancel end event of a transaction (BPMN 2.0.2, 10.3 and 13.5.6): the transaction's other work is
     cancelled, its completed activities are compensated (newest first), then the transaction is
-    left through its cancel boundary event."""
+    left through its cancel boundary event. In a multi-instance transaction the boundary cancels
+    every instance, so every instance is compensated (as Flowable's testMultiInstanceTx)."""
 
     def _run_hook(self, my_task):
         TaskSpec._run_hook(self, my_task)
         scopes.cancel_rest_of_scope(my_task)
-        return True if compensation.begin(my_task) else None
+        siblings = scopes.cancel_sibling_instances(self._transaction(my_task))
+        return True if compensation.begin(my_task, also=siblings) else None
+
+    @staticmethod
+    def _transaction(my_task):
+        return my_task.workflow.top_workflow.get_task_from_id(my_task.workflow.parent_task_id)
 
     def _on_complete_hook(self, my_task):       # after compensation (see compensation.drive)
-        transaction = my_task.workflow.top_workflow.get_task_from_id(my_task.workflow.parent_task_id)
-        if scopes.propagate(BpmnEvent(CancelEventDefinition()), transaction):
+        if scopes.propagate(BpmnEvent(CancelEventDefinition()), self._transaction(my_task)):
             # the boundary event cancels the transaction; 3.2.0's end event would complete it first
             super(EndEventMixin, self)._on_complete_hook(my_task)
         else:

@@ -1,11 +1,12 @@
 """BpmnWorkflow that drives compensation, routes events through scopes and evaluates timers and
 conditions against an injected clock and the current data."""
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from . import compensation
 from .events import EscrowConditionalEventDefinition
-from .scopes import EscrowEventManager
+from .scopes import EscrowEventManager, cancel_instances
 
 
 class EscrowWorkflow(BpmnWorkflow):
@@ -31,12 +32,27 @@ class EscrowWorkflow(BpmnWorkflow):
         ran = _run_ready(self, *hooks) > 0 or len(self.get_active_subprocesses()) > len(active)
         return compensation.drive_all(self) or ran
 
+    def create_subprocess(self, my_task, spec_name):
+        subprocess = EscrowSubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id,
+                                       top_workflow=self)
+        self.subprocesses[my_task.id] = subprocess
+        return subprocess
+
     def refresh_timers(self):
         """Timers, and conditional events (their condition may hold on newer data now)."""
         super().refresh_timers()
         for task in list(self.event_manager.tasks.values()):
             if isinstance(task.task_spec.event_definition, EscrowConditionalEventDefinition):
                 task.task_spec._update(task)
+
+
+class EscrowSubWorkflow(BpmnSubWorkflow):
+    def cancel(self, success=False):
+        # a multi-instance body dropping its running instances would lose them (and what they
+        # completed, which compensation still needs): cancel the instances first
+        for task in self.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+            cancel_instances(task)
+        return super().cancel(success)
 
 
 def _run_ready(workflow, will_complete_task=None, did_complete_task=None) -> int:

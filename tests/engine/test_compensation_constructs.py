@@ -292,3 +292,25 @@ def test_handlers_of_other_kinds(engine, build, handler):
         inst = complete_user(engine, inst, "undo_it")
     assert [c.step for c in inst.pending_service_calls()] == ["after"]
     assert inst.step_states()["work"] == "compensated"
+
+
+def test_an_interrupted_multi_instance_subprocess_keeps_its_instances(engine, build, style):
+    """An error boundary interrupts a parallel multi-instance sub-process while instances run:
+    3.2.0 dropped them from the tree (with their sub-processes); here they are cancelled, and what
+    they completed is compensated by the rollback."""
+    model = build(definitions(error("E", "boom"), process(
+        "p", start(),
+        subprocess("per_flat", start("s0"), service("book", params={"flat": "flat"}),
+                   compensated_by("book", "unbook", params={"flat": "flat"}), user("confirm"), end("s9"),
+                   chain("s0", "book", "confirm", "s9"), loop=mi("flats", "flat")),
+        boundary("failed", "per_flat", error_def("E")), end("rolled_back", COMPENSATE, "ROLLED_BACK"),
+        end(), chain("start", "per_flat", "end"), chain("failed", "rolled_back"))))
+    inst = started(engine, model, {"flats": [1, 2, 3]})
+    for flat in (1, 2):
+        inst.complete_service(next(c for c in inst.pending_service_calls() if c.params == {"flat": flat}).task_id, {})
+        inst.advance(NOW)
+    inst = roundtrip(engine, inst)
+    inst = fail(engine, inst, "book")                   # flat 3's booking fails
+    inst, undone = undo_all(engine, inst)
+    assert undone == [("unbook", {"flat": 2}), ("unbook", {"flat": 1})]
+    assert inst.ready_user_tasks() == [] and inst.is_completed() and inst.status() == "ROLLED_BACK"

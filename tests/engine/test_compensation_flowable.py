@@ -64,3 +64,32 @@ def test_nested_cancel_outer(engine, flowable):
     assert inst.send_message("go", {})
     inst.advance(NOW)
     assert inst.is_completed()
+
+
+def test_cancelling_one_instance_of_a_multi_instance_transaction(engine, flowable):
+    """testMultiInstanceTx: cancelling one instance cancels all five and compensates them all."""
+    inst = flowable("multi_instance_transaction.bpmn")
+    tasks = inst.ready_user_tasks()
+    assert len(tasks) == 5
+    inst.complete_user_task(tasks[0].task_id, {"confirmed": False})
+    inst.advance(NOW)
+    inst, done = undo(engine, roundtrip(engine, inst))
+    assert Counter(done) == {"undoBookHotel": 5, "undoBookFlight": 5}
+    assert inst.ready_user_tasks() == []
+    assert inst.step_states()["afterCancellation"] == "waiting"
+    assert inst.send_message("go", {})
+    inst.advance(NOW)
+    assert inst.is_completed()
+
+
+def test_multi_instance_transaction_that_succeeds(engine, flowable):
+    inst = flowable("multi_instance_transaction.bpmn")
+    for task in inst.ready_user_tasks():
+        inst.complete_user_task(task.task_id, {"confirmed": True})
+    inst.advance(NOW)
+    assert inst.send_message("go", {})          # the five inner receive tasks
+    inst.advance(NOW)
+    assert inst.step_states()["afterSuccess"] == "waiting"
+    assert inst.send_message("go", {})
+    inst.advance(NOW)
+    assert inst.is_completed() and inst.pending_service_calls() == []
