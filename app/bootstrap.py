@@ -3,7 +3,6 @@
 Only configuration differs: where Kafka is (embedded mock cluster or real brokers), where
 MongoDB is (mongomock or a real server), and whether demo data and dev endpoints exist.
 """
-import hashlib
 import json
 import logging
 import sys
@@ -12,11 +11,12 @@ from dataclasses import dataclass, field
 
 from app.adapters.bank import seed as bank_seed
 from app.adapters.faults import FaultInjector
+from app.adapters.bank.http import HttpBank
 from app.adapters.bank.simulated import SimulatedBank
 from app.adapters.sms.http_gateway import HttpSmsGateway
 from app.adapters.sms.outbox import DevOutbox
 from app.config import Settings, load_settings
-from app.engine import ProcessEngine, RetryPolicy
+from app.engine import ProcessEngine, RetryPolicy, ScriptLimits
 from app.messaging import kafka, topics
 from app.messaging.outbox import OutboxRelay
 from app.process_models import ModelCatalog, model_record
@@ -24,6 +24,7 @@ from app.signing import SigningService, SigningSettings
 from app.store import connection
 from app.store.documents import ProcessModel, Project, User
 from app.store.orders import OrderRepository
+from app.store.users import password_hash, token_hash
 from app.worker.consumer import CommandConsumer
 from app.worker.process_manager import ProcessManager
 from app.worker.scheduler import Scheduler
@@ -32,17 +33,16 @@ from handlers.base import Services
 
 log = logging.getLogger(__name__)
 
-DEMO_USERS = [  # embedded default only; production has none
-    ("demo-manager-1", "u-manager-1", "Maria Manager (dev-1)", "manager", "dev-1"),
-    ("demo-manager-2", "u-manager-2", "Mikhail Manager (dev-2)", "manager", "dev-2"),
-    ("demo-backoffice", "u-backoffice", "Boris Back-office", "backoffice", None),
-    ("demo-analyst", "u-analyst", "Alla Analyst", "analyst", None),
-    ("demo-admin", "u-admin", "Anton Admin", "admin", None),
+# Embedded default only; production has none. Each signs in with password DEMO_PASSWORD
+# (pages) or uses its token (API).
+DEMO_PASSWORD = "demo"
+DEMO_USERS = [  # (username, API token, user id, name, role, company)
+    ("manager-1", "demo-manager-1", "u-manager-1", "Maria Manager (dev-1)", "manager", "dev-1"),
+    ("manager-2", "demo-manager-2", "u-manager-2", "Mikhail Manager (dev-2)", "manager", "dev-2"),
+    ("backoffice", "demo-backoffice", "u-backoffice", "Boris Back-office", "backoffice", None),
+    ("analyst", "demo-analyst", "u-analyst", "Alla Analyst", "analyst", None),
+    ("admin", "demo-admin", "u-admin", "Anton Admin", "admin", None),
 ]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass
@@ -51,7 +51,7 @@ class System:
     bootstrap: str
     repo: OrderRepository
     catalog: ModelCatalog
-    bank: SimulatedBank
+    bank: object  # BankCore: the in-process SimulatedBank, or HttpBank (ESCROW_BANK_URL)
     sms: object
     signing: object
     process_manager: ProcessManager
@@ -74,26 +74,38 @@ class System:
         for n in range(workers if workers is not None else self.settings.embedded_workers):
             self.add_worker(f"worker-{n + 1}")
 
-    def add_worker(self, name: str) -> CommandConsumer:
-        consumer = CommandConsumer(self.bootstrap, self.settings, self.process_manager,
+    def add_worker(self, name: str, process_manager: ProcessManager | None = None) -> CommandConsumer:
+        consumer = CommandConsumer(self.bootstrap, self.settings, process_manager or self.process_manager,
                                    self.producer, name=name)
         self.consumers.append(consumer)
         self._spawn(name, consumer.run)
         return consumer
 
-    def _spawn(self, name, target) -> None:
+    def _spawn(self, name, target) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self.threads.append(thread)
+        return thread
 
-    def stop(self) -> None:
-        self.relay.stop()
-        self.scheduler.stop()
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """Graceful stop (SIGTERM): each worker finishes its current command, commits and
+        leaves the group; then the relay publishes what their last saves queued."""
         for consumer in self.consumers:
             consumer.stop()
+        self.scheduler.stop()
+        relay_threads = [t for t in self.threads if t.name == "outbox-relay"]
         for thread in self.threads:
-            thread.join(timeout=10)
+            if thread not in relay_threads:
+                thread.join(timeout=timeout_s)
+        self.relay.stop()
+        for thread in relay_threads:
+            thread.join(timeout=timeout_s)
+        try:
+            self.relay.relay_once(wait=False)
+        except Exception:  # the events stay in their documents for the next relay
+            log.exception("outbox relay: last pass at stop failed")
         self.producer.flush(5)
+        log.info("stopped: %d worker(s) left the consumer group", len(self.consumers))
         if self.embedded_kafka:
             self.embedded_kafka.close()
 
@@ -103,7 +115,7 @@ def build(settings: Settings | None = None, **overrides) -> System:
     embedded_kafka = None
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:
-        embedded_kafka = kafka.EmbeddedKafka()
+        embedded_kafka = kafka.EmbeddedKafka(topics=[settings.topic(t) for t in topics.ALL])
         bootstrap = embedded_kafka.bootstrap
     log.info("Kafka bootstrap: %s%s", bootstrap, " (embedded mock cluster)" if embedded_kafka else "")
     connection.connect(settings.mongo_uri)
@@ -121,7 +133,9 @@ def build(settings: Settings | None = None, **overrides) -> System:
 
     handlers = registry.load_all()
     engine = ProcessEngine(set(handlers), settings.forms_dir,
-                           default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s))
+                           default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s),
+                           script_limits=ScriptLimits(settings.script_max_steps, settings.script_timeout_s,
+                                                      settings.script_max_value, settings.script_max_alloc))
     catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record))
     if not ProcessModel.objects.first():
         # An empty database may be a lost one: take the deployed versions back from their
@@ -131,7 +145,8 @@ def build(settings: Settings | None = None, **overrides) -> System:
     catalog.deploy_directory(settings.bpmn_dir)
 
     faults = FaultInjector()  # one injector: dev faults reach the bank and the SMS outbox alike
-    bank = SimulatedBank(faults=faults)
+    bank = (HttpBank(settings.bank_url, timeout_s=settings.bank_timeout_s) if settings.bank_url
+            else SimulatedBank(faults=faults))
     sms, signing = _signing(settings, faults)
     services = Services(bank=bank, sms=sms, signing=signing)
     pm = ProcessManager(repo, catalog, handlers, services, settings)
@@ -157,8 +172,10 @@ def _signing(settings: Settings, faults: FaultInjector):
 
 
 def seed_demo_data() -> None:
-    for token, user_id, name, role, company in DEMO_USERS:
-        User(id=user_id, name=name, role=role, company=company, token_hash=token_hash(token)).save()
+    password = password_hash(DEMO_PASSWORD)  # one argon2 hash (costly on purpose) for all
+    for username, token, user_id, name, role, company in DEMO_USERS:
+        User(id=user_id, username=username, name=name, role=role, company=company,
+             password_hash=password, token_hash=token_hash(token)).save()
     for project in bank_seed.PROJECTS:
         Project(id=project["id"], name=project["name"], developer=project["developer"],
                 developer_name=project.get("developer_name"),

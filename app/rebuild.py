@@ -33,6 +33,7 @@ _TIME_FIELDS = {"": ("created_at", "updated_at", "next_wake_at"),
                 "steps.compensation": ("started_at", "finished_at", "retry_at"),
                 "history": ("at",), "incidents": ("created_at", "closed_at"),
                 "open_tasks": ("created_at", "due_at"), "cancel_requested": ("at",),
+                "signature_accepted": ("at",),
                 "completed_tasks.*": ("at",)}
 
 

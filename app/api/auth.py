@@ -1,47 +1,55 @@
-"""Bearer-token authentication and role checks."""
+"""Who calls the API: a bearer token (API clients) or the signed-in web session (the pages'
+own scripts, which must then send the session's CSRF token in `X-CSRFToken` to change anything)."""
 import time
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, request
+from flask_login import current_user
 from flask_smorest import abort
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
-from app.bootstrap import token_hash
-from app.store.documents import User
+from app.services.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER, ROLES, Caller
+from app.store.users import caller_of, user_by_token
 
-MANAGER, BACKOFFICE, ANALYST, ADMIN = "manager", "backoffice", "analyst", "admin"
-
-
-@dataclass(frozen=True)
-class Caller:
-    id: str
-    name: str
-    role: str
-    company: str | None
-
-    def sees_company(self, company: str) -> bool:
-        return self.role != MANAGER or self.company == company
-
+__all__ = ["ADMIN", "ANALYST", "BACKOFFICE", "MANAGER", "ROLES", "Caller", "current", "roles"]
 
 CACHE_TTL_S = 5.0  # a revoked token stops working within this time
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _known: dict[str, tuple[float, Caller]] = {}
+
+
+def _bearer(token: str) -> Caller:
+    cached = _known.get(token)
+    if cached and time.monotonic() - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    user = user_by_token(token)
+    if user is None:
+        abort(401, message="unknown or expired token")
+    caller = caller_of(user)
+    _known[token] = (time.monotonic(), caller)
+    return caller
+
+
+def _session() -> Caller:
+    if request.method not in SAFE_METHODS:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError as error:
+            abort(403, message=f"CSRF token missing or invalid: {error}")
+    return current_user.caller
 
 
 def _authenticate() -> Caller:
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        abort(401, message="Authorization: Bearer <token> is required")
-    digest = token_hash(token.strip())
-    cached = _known.get(digest)
-    if cached and time.monotonic() - cached[0] < CACHE_TTL_S:
-        return cached[1]
-    user = User.objects(token_hash=digest).first()
-    if user is None:
-        abort(401, message="unknown or expired token")
-    caller = Caller(id=user.id, name=user.name, role=user.role, company=user.company)
-    _known[digest] = (time.monotonic(), caller)
-    return caller
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            abort(401, message="Authorization: Bearer <token> is required")
+        return _bearer(token.strip())
+    if current_user and current_user.is_authenticated:
+        return _session()
+    abort(401, message="Authorization: Bearer <token> is required")
 
 
 def current() -> Caller:

@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.api import auth
-from app.store.documents import Project
+from app.services.orders import projects_for
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v1/projects",
                 description="Construction projects and their developer accounts")
@@ -25,6 +25,4 @@ class Projects(MethodView):
     @blp.response(200, ProjectSchema(many=True))
     def get(self):
         """Projects the caller may order for (a manager: its company's)"""
-        caller = auth.current()
-        query = Project.objects(developer=caller.company) if caller.role == auth.MANAGER else Project.objects()
-        return list(query.order_by("id"))
+        return projects_for(auth.current())

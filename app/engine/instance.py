@@ -25,15 +25,16 @@ class Instance:
         self.wf = workflow
 
     # --- running ----------------------------------------------------------------------------
-    def advance(self, now: datetime | None = None) -> None:
+    def advance(self, now: datetime | None = None, before_step=None) -> None:
         """Run engine steps and fire timers due at `now` (tz-aware; default: the real clock).
-        Never runs handlers: service tasks stop STARTED for the worker."""
+        Never runs handlers: service tasks stop STARTED for the worker. `before_step(task)` is
+        called before each engine step (a simulation counts steps and may stop there)."""
         self.wf.now = utc(now) if now is not None else datetime.now(timezone.utc)
         try:
             self.wf.refresh_timers()
-            self.wf.do_engine_steps()
+            self.wf.do_engine_steps(will_complete_task=before_step)
             while self._has_ready_engine_tasks():
-                self.wf.do_engine_steps()
+                self.wf.do_engine_steps(will_complete_task=before_step)
         finally:
             self.wf.now = None
         self.wf.bpmn_events.clear()     # events nobody inside caught: nothing outside listens
@@ -85,7 +86,8 @@ class Instance:
                 params[name] = self.wf.script_engine.evaluate(task, param["value"])
             except Exception as exc:    # a model mistake: say where
                 raise EngineError(f"serviceTask '{task.task_spec.bpmn_id}': parameter {name!r} "
-                                  f"= {param['value']!r} failed: {exc}") from None
+                                  f"= {param['value']!r} failed: {getattr(exc, 'reason', exc)}",
+                                  task.task_spec.bpmn_id) from None
         return params
 
     def _retry(self, spec) -> RetryPolicy:

@@ -66,6 +66,17 @@ def ours(parser_class):
     return type(parser_class.__name__, (_Ours, parser_class), {})
 
 
+class UnboundServiceTaskParser(ServiceTaskParser):
+    """A service task without a handler (serviceTaskOperator) parses with handler None:
+    validation refuses it for deployment; a simulation runs it on scripted outcomes."""
+
+    def create_task(self):
+        if self.parse_extensions().get("serviceTaskOperator") is not None:
+            return super().create_task()
+        return self.spec_class(self.spec, self.bpmn_id, operation_name=None, operation_params={},
+                               result_variable=None, **self.bpmn_attributes)
+
+
 class SubProcessParser(SubWorkflowParser):
     def create_task(self):
         extensions = self.parse_extensions()
@@ -88,6 +99,10 @@ class EscrowProcessParser(SpiffProcessParser):
 
     def _index_process_nodes(self):
         super()._index_process_nodes()
+        # 3.2.0 indexes every node with an id attribute, extension elements too: a handler
+        # named like an element (<spiffworkflow:serviceTaskOperator id="review"/>) replaced
+        # the element 'review' and the flow into it led nowhere. Only BPMN elements count.
+        self.nodes_by_id = {node.get("id"): node for node in self.xpath(".//bpmn:*[@id]")}
         self.compensation_boundaries = {}
         for attached, events in list(self.boundary_events_by_attached.items()):
             keep = []
@@ -134,7 +149,7 @@ class EscrowBpmnParser(SpiffBpmnParser):
         full_tag("manualTask"): (ours(SpiffTaskParser), PassThroughTask),
         full_tag("userTask"): (ours(UserTaskParser), UserTask),
         full_tag("scriptTask"): (ours(ScriptTaskParser), ScriptTask),
-        full_tag("serviceTask"): (ours(ServiceTaskParser), DeferredServiceTask),
+        full_tag("serviceTask"): (ours(UnboundServiceTaskParser), DeferredServiceTask),
         full_tag("sendTask"): (ours(SendTaskParser), SendTask),
         full_tag("receiveTask"): (ours(ReceiveTaskParser), ReceiveTask),
         full_tag("subProcess"): (ours(SubProcessParser), SubWorkflowTask),

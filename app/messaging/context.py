@@ -13,8 +13,9 @@ _FIELDS = ("company", "project", "created_by", "request_hash", "data", "status",
            "model", "process", "steps", "results", "open_tasks", "claims", "incidents",
            "applied_commands", "history", "cancel_requested")
 # Absent from the document (and the record) until set. completed_tasks: task id -> {by, at},
-# written by the API when it accepts a task completion (the worker then applies the command).
-_OPTIONAL = ("idempotency_scope", "completed_tasks")
+# written by the API when it accepts a task completion (the worker then applies the command);
+# signature_accepted: {command_id, actor, at}, written when the API accepts a signature.
+_OPTIONAL = ("idempotency_scope", "completed_tasks", "signature_accepted")
 _TIMES = ("created_at", "updated_at", "next_wake_at")
 NOT_PUBLISHED = ("_id", "outbox")  # the id travels as `id`; the outbox is what is being sent
 # Never in a record, whatever a future document field is called (see tests/e2e/test_context_topic.py).

@@ -9,6 +9,7 @@ class Order(Document):
         # "<company>:<Idempotency-Key>", absent without a key (sparse: only keyed orders count)
         {"fields": ["idempotency_scope"], "unique": True, "sparse": True},
         "open_tasks.id", "incidents.id",
+        ("model.name", "model.version", "status"),     # orders per model version
     ]}
     id = StringField(primary_key=True)
     company = StringField(required=True)
@@ -70,9 +71,21 @@ class Project(Document):
 
 
 class User(Document):
-    meta = {"collection": "users", "indexes": ["token_hash"]}
+    meta = {"collection": "users", "indexes": ["token_hash", {"fields": ["username"], "unique": True}]}
     id = StringField(primary_key=True)
+    username = StringField(required=True)  # what a person signs in with
     name = StringField()
     role = StringField(required=True)     # manager | backoffice | analyst | admin
     company = StringField()               # managers only
-    token_hash = StringField(required=True)
+    password_hash = StringField()         # argon2id (web sign-in); none: no web sign-in
+    token_hash = StringField()            # sha256 of an API token; none: no API token
+    active = BooleanField(default=True)
+
+
+class SignInFailures(Document):
+    """Failed sign-ins per key (a user name, a client address), for throttling."""
+    meta = {"collection": "sign_in_failures"}
+    id = StringField(primary_key=True)    # "user:<name>" | "addr:<ip>"
+    count = IntField(default=0)
+    first_at = DateTimeField()
+    locked_until = DateTimeField()

@@ -36,8 +36,13 @@ def service(id, op="op", params=None, inner="", attrs=""):
             f'</bpmn:extensionElements>{inner}</bpmn:serviceTask>')
 
 
+FORM = ('<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property '
+        'name="formJsonSchemaFilename" value="sign_order.json"/></spiffworkflow:properties></bpmn:extensionElements>')
+
+
 def user(id, attrs="", inner=""):
-    return f'<bpmn:userTask id="{id}" name="{id}" {attrs}>{inner}</bpmn:userTask>'
+    """A user task with a form (deployment refuses one without, when the forms are known)."""
+    return f'<bpmn:userTask id="{id}" name="{id}" {attrs}>{FORM}{inner}</bpmn:userTask>'
 
 
 def script(id, code, attrs="", loop=""):

@@ -1,9 +1,6 @@
 """Other engines' extensions (camunda:*, zeebe:*, flowable:*) change nothing the engine does;
-`foreign_parts` names them so deploy-time validation can warn about each element."""
-from lxml import etree
-
-from app.engine.bpmn_xml import NS, foreign_parts
-from .bpmn_kit import chain, definitions, end, flow, operator, process, start
+deploy-time validation warns about them, naming each element and what it ignores."""
+from .bpmn_kit import FORM, chain, definitions, end, flow, operator, process, start
 from .helpers import NOW, finish, roundtrip
 
 FOREIGN_NS = ('xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
@@ -20,7 +17,7 @@ def model(foreign: bool) -> bytes:
         "p", start(),
         f'<bpmn:serviceTask id="charge" {attrs}><bpmn:extensionElements>{operator("op", {"amount": "amount"})}'
         f'{ext}</bpmn:extensionElements></bpmn:serviceTask>',
-        f'<bpmn:userTask id="review" {user_attrs}/>',
+        f'<bpmn:userTask id="review" {user_attrs}>{FORM}</bpmn:userTask>',
         '<bpmn:exclusiveGateway id="gw" default="small"/>', end("big_end"), end(),
         chain("start", "charge", "review", "gw"),
         f'<bpmn:sequenceFlow id="big" sourceRef="gw" targetRef="big_end"{flow_attrs}><bpmn:conditionExpression>'
@@ -46,11 +43,16 @@ def test_foreign_extensions_change_nothing(engine):
     assert run(engine, model(foreign=True)) == run(engine, model(foreign=False))
 
 
-def test_foreign_parts_are_named_per_element():
-    root = etree.fromstring(model(foreign=True))
-    charge = root.find(".//bpmn:serviceTask", NS)
-    assert foreign_parts(charge) == ["camunda:asyncBefore", "camunda:delegateExpression", "flowable:async",
-                                     "zeebe:taskDefinition", "camunda:inputOutput", "flowable:field"]
-    assert foreign_parts(root.find(".//bpmn:userTask", NS)) == ["camunda:formKey", "camunda:assignee"]
-    assert foreign_parts(root.find(".//bpmn:sequenceFlow[@id='big']", NS)) == ["camunda:expression"]
-    assert foreign_parts(etree.fromstring(model(foreign=False)).find(".//bpmn:serviceTask", NS)) == []
+def test_foreign_extensions_are_named_per_element(engine):
+    checked = engine.check({"p.bpmn": model(foreign=True)}, "p")
+    assert checked.valid
+    warnings = sorted((p.element_id, p.message) for p in checked.problems if p.severity == "warning")
+    ignored = "extensions are ignored by this engine"
+    assert warnings == [
+        ("big", f"Camunda 7 {ignored}: camunda:expression"),
+        ("charge", f"Camunda 7 {ignored}: camunda:asyncBefore, camunda:delegateExpression, camunda:inputOutput"),
+        ("charge", f"Camunda 8 (Zeebe) {ignored}: zeebe:taskDefinition"),
+        ("charge", f"Flowable {ignored}: flowable:async, flowable:field"),
+        ("review", f"Camunda 7 {ignored}: camunda:assignee, camunda:formKey"),
+    ]
+    assert engine.check({"p.bpmn": model(foreign=False)}, "p").problems == []
