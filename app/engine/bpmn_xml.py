@@ -103,6 +103,12 @@ def event_kinds(node) -> list[str]:
     return kinds
 
 
+def link_name(node) -> str | None:
+    """The name of a link event's linkEventDefinition (None: not a link event, or unnamed)."""
+    definition = node.find("bpmn:linkEventDefinition", NS)
+    return definition.get("name") if definition is not None else None
+
+
 def properties(node) -> dict:
     return {p.get("name"): p.get("value") for p in
             node.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}

@@ -129,6 +129,16 @@ def test_link_throw_without_its_catch_and_a_catch_with_an_incoming_flow(engine):
             "no incoming")
 
 
+def test_a_loop_through_a_link_needs_a_gateway_that_chooses(engine):
+    """SpiffWorkflow 3.2.0 follows a link as a flow when it predicts the path: a loop through one
+    without a choice recursed without end when the instance started."""
+    link = ('<bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition name="L"/></bpmn:intermediateThrowEvent>'
+            '<bpmn:intermediateCatchEvent id="land"><bpmn:linkEventDefinition name="L"/></bpmn:intermediateCatchEvent>')
+    xml = definitions(process("p", start(), service("work"), link, boundary("late", "work", timer_def("timeDuration", "PT1H")),
+                              end(), chain("start", "work", "jump"), chain("land", "work"), flow("late", "end")))
+    refused(engine, xml, "serviceTask 'work'", "work → jump → land", "gateway")
+
+
 def test_event_subprocess_with_a_sequence_flow(engine):
     es = event_subprocess("es", start("es0", error_def("E")), end("es9"), chain("es0", "es9"))
     refused(engine, around(es, flow("s", "es", id="bad")), "subProcess 'es'", "no incoming or outgoing")

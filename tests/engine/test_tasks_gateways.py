@@ -148,3 +148,14 @@ def test_event_based_gateway_with_a_signal(engine, build):
     inst.advance(NOW)
     assert inst.is_completed() and inst.step_states()["stopped"] == "completed"
     assert not inst.send_message("ok", {})
+
+
+def test_a_loop_back_through_an_inclusive_gateway(engine, build):
+    """An inclusive gateway chooses, so it may close a loop (validation: LOOP_BREAKERS)."""
+    inst = started(engine, build, process(
+        "p", start(), script("count", "n = n + 1"), service("work"), '<bpmn:inclusiveGateway id="again_gw" default="out"/>',
+        end(), chain("start", "count", "work", "again_gw"), flow("again_gw", "count", "n < 3", id="again"),
+        flow("again_gw", "end", id="out")), data={"n": 0})
+    for _ in range(3):
+        inst, _ = finish(engine, inst, "work")
+    assert inst.is_completed() and inst.data["n"] == 3

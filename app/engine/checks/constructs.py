@@ -3,7 +3,7 @@
 tasks, references to root elements, multi-instance, timer cycles, conditional events."""
 from ..bpmn_xml import (
     ACTIVITIES, ALLOWED_DEFS, BPMN, EVENTS, MULTI_INSTANCE, NS, SUBPROCESSES, TIMER_CYCLE_ALLOWED,
-    event_kinds, local,
+    event_kinds, link_name, local,
 )
 from . import element, prefixed, triggered_by_event
 
@@ -93,11 +93,6 @@ def cancel_end(v, node, scope):
 
 
 # --- links ----------------------------------------------------------------------------------
-
-def link_name(node):
-    definition = node.find("bpmn:linkEventDefinition", NS)
-    return definition.get("name") if definition is not None else None
-
 
 @element("intermediateThrowEvent", "intermediateCatchEvent")
 def link_pairs(v, node, scope):

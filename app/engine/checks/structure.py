@@ -2,7 +2,7 @@
 from ..bpmn_xml import (
     ACTIVITIES, ENTRY_NODES, EVENT_GATEWAY_KINDS, EVENT_GATEWAY_TARGETS, EXIT_NODES, FLOW_NODES,
     LOOP_BREAKERS, LOOPS, NS, REFUSED, RESERVED_IDS, SPLITTING_NODES, SUBPROCESSES, event_kinds,
-    is_executable, local,
+    is_executable, link_name, local,
 )
 from ..event_parsers import is_compensate_event
 from . import common, element, is_python, scope_check, triggered_by_event
@@ -76,20 +76,24 @@ def start_and_end(v, scope):
 
 @scope_check
 def loops_have_a_choice(v, scope):
-    """Report each loop of sequence flows that no gateway can leave (see LOOP_BREAKERS)."""
+    """Report each loop of sequence flows (and link events, which the engine follows as flows)
+    that no gateway can leave (see LOOP_BREAKERS)."""
     kinds = {c.get("id"): local(c) for c in scope.children if c.get("id")}
+    links = [(source, target) for source in scope.children if local(source) == "intermediateThrowEvent"
+             for target in scope.children if local(target) == "intermediateCatchEvent"
+             and link_name(source) is not None and link_name(source) == link_name(target)]
     edges = {}
-    for flows in scope.outgoing.values():
-        for f in flows:
-            source, target = f.get("sourceRef"), f.get("targetRef")
-            if kinds.get(source) not in LOOP_BREAKERS and kinds.get(target) not in LOOP_BREAKERS:
-                edges.setdefault(source, []).append(target)
+    for source, target in [(f.get("sourceRef"), f.get("targetRef")) for flows in scope.outgoing.values()
+                           for f in flows] + [(s.get("id"), t.get("id")) for s, t in links]:
+        if kinds.get(source) not in LOOP_BREAKERS and kinds.get(target) not in LOOP_BREAKERS:
+            edges.setdefault(source, []).append(target)
     for cycle in _cycles(edges):
         first = min(cycle, key=lambda i: scope.ids[i].sourceline if i in scope.ids else 0)
         if first in scope.ids:
-            v.report.error(scope.ids[first], "it is on a loop of sequence flows without an exclusive gateway "
+            v.report.error(scope.ids[first], "it is on a loop of sequence flows without a gateway that chooses "
                                              f"({' → '.join(cycle)}): the engine cannot run such a loop; let an "
-                                             "exclusive gateway decide whether to go round again")
+                                             "exclusive gateway (or an inclusive or event-based one) decide whether "
+                                             "to go round again")
 
 
 def _cycles(edges: dict) -> list[list[str]]:
