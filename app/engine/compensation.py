@@ -56,6 +56,12 @@ def is_handler_task(task) -> bool:
     return compensated_activity(task.task_spec) is not None
 
 
+def is_compensation_event_subprocess(task) -> bool:
+    """A run of a sub-process' compensation event sub-process (its handler, 10.7)."""
+    return isinstance(task.task_spec, EventSubprocessMixin) and \
+        getattr(task.workflow.spec.start, "compensation_subprocess", None) == task.task_spec.name
+
+
 def is_scope(spec):
     return isinstance(spec, SubWorkflowMixin) and not isinstance(spec, EventSubprocessMixin)
 

@@ -76,7 +76,7 @@ class Recorder:
     def _completed(self, task) -> None:
         element_id = task.task_spec.bpmn_id
         self.counts[element_id] = self.counts.get(element_id, 0) + 1
-        if compensation.is_handler_task(task):
+        if compensation.is_handler_task(task) or compensation.is_compensation_event_subprocess(task):
             self.compensations.append(element_id)
         if isinstance(task.task_spec, EndEvent):
             self.end_events.append(element_id)
