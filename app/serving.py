@@ -8,6 +8,8 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
+from app.observability import metrics
+
 OPTIONS = {
     "worker_class": "gthread",
     "workers": 1,
@@ -18,6 +20,12 @@ OPTIONS = {
     "control_socket_disable": True,  # several servers share a machine (tests, the simulators)
     "logger_class": "app.observability.logs.GunicornLogger",  # its lines as JSON like the rest
 }
+
+
+def count_connection(_worker, request) -> None:
+    """gunicorn's pre_request hook: a connection's first request counts the connection."""
+    if request.req_number == 1:
+        metrics.HTTP_CONNECTIONS.inc()
 
 
 def announce(server) -> None:
@@ -50,4 +58,4 @@ class _Gunicorn(BaseApplication):
 def serve(load, host: str, port: int, *, name: str, **options) -> None:
     """Run until SIGTERM or SIGINT; `load()` builds the WSGI app inside the worker process."""
     _Gunicorn(load, {**OPTIONS, "bind": f"{host}:{port}", "proc_name": name,
-                     "when_ready": announce, **options}).run()
+                     "when_ready": announce, "pre_request": count_connection, **options}).run()

@@ -41,12 +41,14 @@ DEAD_LETTERS = Counter("escrow_dead_letters", "Messages sent to the dead-letter 
 HTTP_REQUEST_DURATION = Histogram("escrow_http_request_duration_seconds",
                                   "API request duration, by route template, method and status.",
                                   ["route", "method", "status"], buckets=HTTP_BUCKETS)
+HTTP_CONNECTIONS = Counter("escrow_http_connections", "HTTP connections the API server accepted "
+                           "(requests per connection shows whether clients keep them alive).")
 
 # Counted and timed where things happen (app.observability.saga, .http). A step's series are
 # created at 0 with every outcome when the step first runs: rate() sees the first failures then
 # (a series that appears at 6 looks like no increase at all).
 ALL = (ORDERS_CREATED, STEP_DURATION, STEP_RETRIES, COMPENSATIONS, SIGNING_ATTEMPTS, DEAD_LETTERS,
-       HTTP_REQUEST_DURATION)
+       HTTP_REQUEST_DURATION, HTTP_CONNECTIONS)
 
 # Gauges read at scrape time from the store and from Kafka (app.observability.gauges): every
 # process exports the same values, so rules aggregate them with max(). name -> (help, labels)
