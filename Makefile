@@ -10,7 +10,7 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/web/translations/*/LC_MESSAGES/m
 APP := $(STAMP) $(ASSETS) $(CATALOGS)
 
 PEERS := var/peers
-.PHONY: run test bench bench-temporal worker broker bank sms assets translations clean
+.PHONY: run test bench bench-temporal bench-compare worker broker bank sms assets translations clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,6 +53,10 @@ $(PEERS)/.installed: bench/peers/requirements.txt
 
 bench-temporal: $(PEERS)/.installed
 	$(PEERS)/bin/python -m bench.peers.temporal_saga $(ARGS)
+
+# Ours and the Temporal peer alternately, pair by pair (ARGS="-n 5 --sagas 1000")
+bench-compare: $(APP) $(PEERS)/.installed
+	$(BIN)/python -m bench.compare --peer-python $(PEERS)/bin/python $(ARGS)
 
 worker: $(STAMP)
 	$(BIN)/python -m app.worker

@@ -134,10 +134,7 @@ def build(settings: Settings | None = None, **overrides) -> System:
     repo.on_history = saga.history_committed
 
     handlers = saga.instrument_handlers(registry.load_all())
-    engine = ProcessEngine(set(handlers), settings.forms_dir,
-                           default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s),
-                           script_limits=ScriptLimits(settings.script_max_steps, settings.script_timeout_s,
-                                                      settings.script_max_value, settings.script_max_alloc))
+    engine = make_engine(settings, handlers)
     catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record))
     if not ProcessModel.objects.first():
         # An empty database may be a lost one: take the deployed versions back from their
@@ -159,6 +156,13 @@ def build(settings: Settings | None = None, **overrides) -> System:
                     scheduler=scheduler, embedded_kafka=embedded_kafka)
     gauges.GAUGE_COLLECTOR.watch(system)  # what /metrics reads at scrape time
     return system
+
+
+def make_engine(settings: Settings, handler_names) -> ProcessEngine:
+    return ProcessEngine(set(handler_names), settings.forms_dir,
+                         default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s),
+                         script_limits=ScriptLimits(settings.script_max_steps, settings.script_timeout_s,
+                                                    settings.script_max_value, settings.script_max_alloc))
 
 
 def _publish_model(producer, settings: Settings, record) -> None:

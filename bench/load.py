@@ -1,5 +1,5 @@
-"""The load generator: client threads creating orders over HTTP (or the Flask test client),
-closed loop or paced; run in a process of its own so it does not share the app's interpreter."""
+"""The load generator: client threads creating orders over HTTP, one keep-alive connection each,
+closed loop or paced; run in a process of its own so it does not share the app's CPU accounting."""
 import http.client
 import itertools
 import json
@@ -9,12 +9,22 @@ import time
 TOKEN = "demo-manager-1"
 
 
+class CountedConnection(http.client.HTTPConnection):
+    """An HTTP/1.1 connection that counts how often it (re)connects."""
+    connects = 0
+
+    def connect(self):
+        self.connects += 1
+        super().connect()
+
+
 class HttpClient:
-    """One keep-alive connection (werkzeug's threaded server speaks HTTP/1.1)."""
+    """One keep-alive connection, reopened only when the server closed it (`connections`)."""
 
     def __init__(self, port: int):
         self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn = CountedConnection("127.0.0.1", port, timeout=30)
+        self.closed_connects = 0
 
     def create(self, body: dict) -> str:
         payload = json.dumps(body).encode()
@@ -29,28 +39,18 @@ class HttpClient:
                 if attempt == 2:
                     raise
                 self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.closed_connects += self.conn.connects
+                self.conn = CountedConnection("127.0.0.1", self.port, timeout=30)
         if response.status != 202:
             raise RuntimeError(f"create: HTTP {response.status}: {data[:300]!r}")
         return json.loads(data)["id"]
 
+    @property
+    def connections(self) -> int:
+        return self.closed_connects + self.conn.connects
+
     def close(self):
         self.conn.close()
-
-
-class TestClient:
-    def __init__(self, app):
-        self.client = app.test_client()
-
-    def create(self, body: dict) -> str:
-        response = self.client.post("/api/v1/orders", json=body,
-                                    headers={"Authorization": f"Bearer {TOKEN}"})
-        if response.status_code != 202:
-            raise RuntimeError(f"create: HTTP {response.status_code}: {response.get_data()[:300]!r}")
-        return response.get_json()["id"]
-
-    def close(self):
-        pass
 
 
 def order_body(n: int) -> dict:
@@ -60,9 +60,11 @@ def order_body(n: int) -> dict:
 
 
 def run_clients(make_client, passports, orders: int, concurrency: int, rate: float):
-    """Closed loop (or paced open loop): returns [(order_id, sent, answered)] and errors."""
+    """Closed loop (or paced open loop): returns [(order_id, sent, answered)], errors and the
+    number of connections the clients opened."""
     counter = itertools.count()
     results, errors, lock = [], [], threading.Lock()
+    connections = []
     start = time.perf_counter()
     per_client_interval = concurrency / rate if rate > 0 else 0.0
 
@@ -92,13 +94,15 @@ def run_clients(make_client, passports, orders: int, concurrency: int, rate: flo
                     results.append((order_id, sent, answered))
         finally:
             c.close()
+            with lock:
+                connections.append(c.connections)
 
     threads = [threading.Thread(target=client, args=(k,), name=f"client-{k}") for k in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return results, errors
+    return results, errors, sum(connections)
 
 
 def _clients_process(port: int, first_passport: int, orders: int, concurrency: int, rate: float):

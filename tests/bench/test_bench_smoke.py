@@ -1,7 +1,5 @@
-"""The benchmark at a tiny size, so it cannot rot (`make bench` runs it at full size).
-
-In a subprocess: the app's mongoengine connection is process-global.
-"""
+"""The benchmark at a tiny size, so it cannot rot (`make bench` runs it at full size): it starts
+`python -m app` (gunicorn) itself and drives it over HTTP keep-alive."""
 import json
 import math
 import subprocess
@@ -11,14 +9,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 KEYS = ("orders", "sagas_per_s", "api_create_p50_ms", "api_create_p99_ms", "saga_p50_ms",
-        "saga_p99_ms", "engine_ceiling_per_s", "ratio", "rss_mb", "order_doc_bytes", "machine")
+        "saga_p99_ms", "engine_ceiling_per_s", "ratio", "cpu_ms_per_saga", "engine_ceiling_cpu_ms",
+        "cpu_ratio", "rss_mb", "order_context_bytes", "machine")
 
 
 def test_bench_runs_at_a_tiny_size():
     proc = subprocess.run(
         [sys.executable, "-m", "bench.run", "--orders", "20", "--concurrency", "4",
-         "--ceiling-instances", "20", "--timeout", "45"],
-        cwd=ROOT, capture_output=True, text=True, timeout=90)
+         "--latency-orders", "10", "--ceiling-instances", "20", "--timeout", "45"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stdout  # ONE JSON object on stdout, progress on stderr
@@ -33,7 +32,12 @@ def test_bench_runs_at_a_tiny_size():
     assert report["saga_p50_ms"] <= report["saga_p99_ms"]
     assert report["api_create_p50_ms"] <= report["saga_p50_ms"]
     assert math.isclose(report["ratio"], report["sagas_per_s"] / report["engine_ceiling_per_s"], rel_tol=0.01)
+    assert math.isclose(report["cpu_ratio"], report["engine_ceiling_cpu_ms"] / report["cpu_ms_per_saga"],
+                        rel_tol=0.01)
     assert report["engine_steps_per_saga"] == 7
+    # keep-alive is real: the server accepted one connection per client thread, no more
+    assert report["http_requests"] == 20
+    assert report["http_connections_accepted"] == report["client_connections"] == 4
     assert 10 < report["rss_mb"] < 4096
-    assert 1000 < report["order_doc_bytes"] < 1_000_000
+    assert 1000 < report["order_context_bytes"] < 1_000_000
     assert report["machine"]["cpu_count"] >= 1 and report["machine"]["python"]

@@ -1,0 +1,111 @@
+"""The system under test as `make run` serves it: `python -m app` (gunicorn, one worker process
+with threads; on the embedded default the saga worker, relay and scheduler are threads of it),
+started on a free port, watched from outside: its CPU from /proc, its metrics from /metrics."""
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_TOKEN = "demo-admin"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads) and its reaped children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+class AppProcess:
+    """`python -m app` with PORT=0; `url` is what gunicorn printed; its log goes to `log_path`."""
+
+    def __init__(self, log_path: Path, env: dict[str, str]):
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_path
+        with open(log_path, "w") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, text=True,
+                                         stdout=subprocess.PIPE, stderr=log,
+                                         env={**os.environ, "PORT": "0", **env})
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url:
+            raise SystemExit(f"`python -m app` printed no address; see {log_path}")
+        parts = urlsplit(self.url)
+        self.host, self.port = parts.hostname, parts.port
+        self.workers = self._gunicorn_workers()
+
+    def _gunicorn_workers(self, timeout: float = 30) -> list[int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = children(self.proc.pid)
+            if found:
+                return found
+            time.sleep(0.05)
+        raise SystemExit("gunicorn started no worker process")
+
+    def cpu_seconds(self) -> float:
+        """CPU of the gunicorn arbiter and its worker process (API, saga worker, relay, Kafka)."""
+        return sum(cpu_seconds(pid) for pid in (self.proc.pid, *self.workers))
+
+    def get(self, path: str, token: str = ADMIN_TOKEN) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        """/readyz: the store, Kafka, the model, and the worker's partition assignment."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"`python -m app` exited {self.proc.returncode}; see {self.log_path}")
+            try:
+                if self.get("/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"`python -m app` not ready within {timeout} s; see {self.log_path}")
+
+    def kafka_bootstrap(self) -> str:
+        status, body = self.get("/api/v1/dev/kafka")
+        if status != 200:
+            raise SystemExit(f"GET /api/v1/dev/kafka: HTTP {status}")
+        return json.loads(body)["bootstrap"]
+
+    def metrics(self, *wanted: tuple[str, dict]) -> list[float]:
+        """Sums of metrics' samples on /metrics, each (name, {label: value}) narrowed to those labels."""
+        status, body = self.get("/metrics")
+        if status != 200:
+            raise SystemExit(f"GET /metrics: HTTP {status}")
+        samples = [s for family in text_string_to_metric_families(body.decode()) for s in family.samples]
+        return [sum(s.value for s in samples
+                    if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+                for name, labels in wanted]
+
+    def stop(self, timeout: float = 40) -> int:
+        """SIGTERM (gunicorn stops the worker threads gracefully), then wait: the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
