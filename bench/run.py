@@ -138,13 +138,14 @@ class Ceiling:
 
 
 class Profiler:
-    """py-spy recording the app's worker process (all threads, on CPU) until stopped."""
+    """py-spy recording the app's worker process until stopped: the thread holding the interpreter
+    lock at each sample (the process is bound by it; librdkafka's own threads do not show)."""
 
     def __init__(self, path: str, pid: int):
         binary = shutil.which("py-spy")
         if binary is None:
             raise SystemExit("--profile needs py-spy on PATH (pip install py-spy, in a venv of its own)")
-        self.proc = subprocess.Popen([binary, "record", "--pid", str(pid), "--threads", "-r", "100",
+        self.proc = subprocess.Popen([binary, "record", "--pid", str(pid), "--threads", "--gil", "-r", "100",
                                       "-f", "raw", "-o", path], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         time.sleep(1)  # attached
