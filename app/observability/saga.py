@@ -18,15 +18,18 @@ from app.observability import events, metrics
 from handlers.base import BusinessError, TransientError
 
 log = logging.getLogger(__name__)
-ERROR, WARNING, INFO = logging.ERROR, logging.WARNING, logging.INFO
+ERROR, WARNING, INFO, DEBUG = logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG
 _ROLLBACK_STATUSES = {"ROLLING_BACK": "saga.rollback_started", "CANCELLING": "saga.rollback_started",
                       "ROLLED_BACK": "saga.rolled_back"}
 _CODE = re.compile(r"[a-z][a-z_]{0,39}")  # a reason code, as the signing service gives them
 
-# action -> (level, ECS event.outcome, message template); others are INFO "order X: <action>"
+# action -> (level, ECS event.outcome, message template); others are INFO "order X: <action>".
+# At INFO an order that goes well writes what an operator follows it by (its request, created,
+# each status change); each of its steps is DEBUG (their durations are the step histogram).
 _EVENTS = {
     "order.created": (INFO, None, "order {order_id} created"),
-    "step.completed": (INFO, "success", "order {order_id}: step {step} completed"),
+    "process.started": (DEBUG, None, "order {order_id}: process.started"),
+    "step.completed": (DEBUG, "success", "order {order_id}: step {step} completed"),
     "step.attempt_failed": (WARNING, "failure", "order {order_id}: step {step} attempt {attempt} failed"),
     "step.refused": (WARNING, "failure", "order {order_id}: step {step} refused ({error_code})"),
     "step.interrupted": (WARNING, "unknown", "order {order_id}: step {step} interrupted; it is compensated"),
@@ -37,6 +40,8 @@ _EVENTS = {
     "signature.rejected": (WARNING, "failure", "order {order_id}: signature refused ({signing_result})"),
     "signature.confirmed": (INFO, "success", "order {order_id}: signature accepted"),
 }
+
+_QUIET_UNCOUNTED = ("process.started", "step.completed")  # below INFO, and no metric counts them
 
 
 def history_committed(order_id: str, entries, doc: dict | None = None) -> None:
@@ -51,11 +56,13 @@ def history_committed(order_id: str, entries, doc: dict | None = None) -> None:
 def _observe(order_id: str, entries, doc: dict | None) -> None:
     for entry in entries:
         action, detail = entry["action"], entry.get("detail") or {}
+        level, outcome, template = _EVENTS.get(action, (INFO, None, "order {order_id}: " + action))
+        if action in _QUIET_UNCOUNTED and not events.log.isEnabledFor(level):
+            continue  # neither logged nor counted: not even its fields are worth reading
         values = _values(order_id, entry, detail)
         if action == "status":
             _status_changed(values)
             continue
-        level, outcome, template = _EVENTS.get(action, (INFO, None, "order {order_id}: " + action))
         events.emit(level, action, template, outcome=outcome, **values)
         if action == "order.created" and doc is not None:
             metrics.ORDERS_CREATED.labels(company=doc["company"]).inc()
