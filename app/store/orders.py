@@ -122,30 +122,28 @@ class OrderRepository:
         self.on_history(doc["_id"], doc.get("history", ()), doc)
         return doc
 
-    def save(self, order_id: str, expected_version: int, changes: dict,
-             outbox: list[dict] = (), history: list[dict] = (), extra: dict | None = None,
-             projection: dict | None = None) -> dict:
+    def save(self, order_id: str, expected_version: int, changes: dict, projection: dict,
+             outbox: list[dict] = (), history: list[dict] = ()) -> dict:
         """Commit process changes, new outbox events and history in one conditional update.
 
-        Returns the saved document, or only the `projection` of it (cheaper to copy).
+        Returns the `projection` of the saved document: what the update found there, with what
+        it wrote over it (the version check makes it the only write to those fields in between;
+        API-side writes such as a cancel request do not bump the version and are read here).
         """
         update = {"$set": {**changes, "updated_at": utcnow()}, "$inc": {"version": 1}}
         if outbox:
             update["$push"] = {"outbox": {"$each": list(outbox)}}
         if history:
             update.setdefault("$push", {})["history"] = {"$each": list(history)}
-        for op, fields in (extra or {}).items():
-            update.setdefault(op, {}).update(fields)
         with atomic():
-            doc = _coll().find_one_and_update(
-                {"_id": order_id, "version": expected_version}, update,
-                projection={**projection, "history.id": 1} if projection else None,
-                return_document=ReturnDocument.AFTER)
-        if doc is None:
+            before = _coll().find_one_and_update({"_id": order_id, "version": expected_version}, update,
+                                                 projection={**projection, "history.id": 1})
+        if before is None:
             raise ConcurrencyError(order_id)
-        if len(doc.get("history", [])) > self.history_cap:
+        if len(before.pop("history", ())) + len(history) > self.history_cap:
             self._page_out_history(order_id)
-        doc.pop("history", None) if projection else None
+        doc = {**before, **{k: v for k, v in update["$set"].items() if k in projection},
+               "version": expected_version + 1}
         self.on_write(order_id, {**changes, **doc}, bool(outbox))
         self.on_history(order_id, history, doc)
         return doc

@@ -300,7 +300,7 @@ class ProcessManager:
         changes = run.changes(publish_context)
         if not (changes or run.outbox or run.history):
             return
-        saved = self.repo.save(run.doc["_id"], run.doc["version"], changes, outbox=run.outbox,
-                               history=run.history, projection=SAVED_FIELDS)
+        saved = self.repo.save(run.doc["_id"], run.doc["version"], changes, SAVED_FIELDS,
+                               outbox=run.outbox, history=run.history)
         run.saved({**changes, **saved})
         self.boundary("after_save", run)
