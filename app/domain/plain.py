@@ -5,7 +5,7 @@ import hashlib
 import json
 import uuid
 
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, datetime.datetime,
+IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, datetime.datetime,
                         datetime.date, uuid.UUID})
 
 
@@ -24,7 +24,7 @@ def copy_plain(value, memo=None):
         return {k: copy_plain(v) for k, v in value.items()}
     if kind is list:
         return [copy_plain(v) for v in value]
-    if kind in _IMMUTABLE:
+    if kind in IMMUTABLE:
         return value
     return copy.deepcopy(value, memo)
 

@@ -1,24 +1,33 @@
 """Make mongomock (the embedded default's MongoDB) cost what real MongoDB would, not more.
 
-Two things real MongoDB does natively that mongomock does in slow Python:
+Things real MongoDB does natively that mongomock does in slow Python:
 - a filter that pins `_id` is answered from the primary-key index, not by testing every
   document (mongomock scans the whole collection for each lookup);
 - documents are BSON: plain dicts, lists and immutable scalars. mongomock copies them with
-  `copy.deepcopy`, whose generality (memo table, dispatch, reduce protocol) costs several
-  times a copy that knows that shape.
+  `copy.deepcopy` (and what it hands back with `copy.copy` of every scalar), and walks every
+  value written or matched to normalise its datetimes, with a generality (memo table,
+  dispatch, reduce protocol, isinstance chains) that costs several times a walk that knows
+  that shape;
+- it parses the same version strings on every read and write, to compare them with pymongo's.
 Results are unchanged: the whole filter is still applied to the indexed document, and any
-value that is not plain BSON is copied by `copy.deepcopy` as before. Embedded default only
+value that is not plain BSON goes to mongomock's own code as before. Embedded default only
 (see connection.connect).
 """
 import copy
+import functools
 import types
 
 from mongomock import collection as mongomock_collection
+from mongomock import helpers as mongomock_helpers
 from mongomock.filtering import filter_applies
+from packaging import version
 
-from app.domain.plain import copy_plain
+from app.domain.plain import IMMUTABLE, copy_plain
 
 _original_iter_documents = mongomock_collection.Collection._iter_documents
+_original_copy_field = mongomock_collection._copy_field
+_original_patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
+_NO_DATETIME = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def _iter_documents(self, filter):
@@ -31,7 +40,37 @@ def _iter_documents(self, filter):
     return _original_iter_documents(self, filter)
 
 
+def _copy_field(value, container):
+    """mongomock's copy of a stored value into `container` dicts, for the usual plain dicts."""
+    if container is not dict:
+        return _original_copy_field(value, container)
+    kind = type(value)
+    if kind in IMMUTABLE:
+        return value
+    if kind is dict:
+        return {k: _copy_field(v, dict) for k, v in value.items()}
+    if kind is list:
+        return [_copy_field(v, dict) for v in value]
+    return _original_copy_field(value, container)
+
+
+def _patch_datetimes(value):
+    """mongomock's normalisation of a value before it is stored or matched (datetimes to naive
+    UTC milliseconds): plain containers and scalars walked here, anything else by mongomock."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _patch_datetimes(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_patch_datetimes(v) for v in value]
+    if kind in _NO_DATETIME:
+        return value
+    return _original_patch_datetimes(value)
+
+
 def install() -> None:
     mongomock_collection.Collection._iter_documents = _iter_documents
-    # mongomock's collection module reaches copying through its `copy` name only.
+    # mongomock's collection module reaches these through its module names only.
     mongomock_collection.copy = types.SimpleNamespace(deepcopy=copy_plain, copy=copy.copy)
+    mongomock_collection._copy_field = _copy_field
+    mongomock_collection.version = types.SimpleNamespace(parse=functools.lru_cache(maxsize=None)(version.parse))
+    mongomock_helpers.patch_datetime_awareness_in_document = _patch_datetimes

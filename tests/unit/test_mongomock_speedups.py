@@ -1,0 +1,77 @@
+"""The embedded store's speed-ups give what mongomock's own code gives, only sooner."""
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
+
+import mongomock
+import pytest
+from bson import ObjectId
+
+from app.store import mongomock_speedups as speedups
+
+MSK = timezone(timedelta(hours=3))
+VALUES = [
+    {"_id": "ord_1", "at": datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=MSK), "n": 1, "x": 1.5,
+     "ok": True, "none": None, "raw": b"\x00\x01", "oid": ObjectId("65f1f1f1f1f1f1f1f1f1f1f1"),
+     "steps": [{"state": "completed", "at": datetime(2026, 5, 1, 9, 0, 0, 999999)}, [1, (2, 3)]],
+     "ordered": OrderedDict([("b", 1), ("a", datetime(2026, 1, 1, tzinfo=timezone.utc))])},
+    [datetime(2026, 1, 1, 0, 0, 0, 1500, tzinfo=timezone.utc), ("t", {"k": "v"})],
+    "text", 42, None,
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_datetimes_are_normalised_as_mongomock_does(value):
+    ours, theirs = speedups._patch_datetimes(value), speedups._original_patch_datetimes(value)
+    assert ours == theirs
+    assert _types(ours) == _types(theirs)
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_copies_are_mongomocks_copies_and_independent(value):
+    ours, theirs = speedups._copy_field(value, dict), speedups._original_copy_field(value, dict)
+    assert ours == theirs
+    assert _types(ours) == _types(theirs)
+    if isinstance(ours, dict):
+        ours["steps"][0]["state"] = "changed"
+        assert value["steps"][0]["state"] == "completed"
+
+
+def test_a_collection_answers_the_same_with_and_without_them():
+    def scenario():
+        coll = mongomock.MongoClient().db.orders
+        coll.insert_one({"_id": "a", "v": 1, "h": [{"id": 1}], "at": datetime(2026, 5, 1, 12, 0, 0, 5555, tzinfo=MSK)})
+        coll.insert_one({"_id": "b", "v": 1, "h": []})
+        before = coll.find_one_and_update({"_id": "a", "v": 1}, {"$set": {"s": "x"}, "$inc": {"v": 1},
+                                                                  "$push": {"h": {"$each": [{"id": 2}]}}},
+                                          projection={"v": 1, "h.id": 1})
+        missed = coll.find_one_and_update({"_id": "a", "v": 1}, {"$inc": {"v": 1}})
+        pulled = coll.update_one({"_id": "a"}, {"$pull": {"h": {"id": {"$in": [1]}}}}).modified_count
+        return before, missed, pulled, list(coll.find({}, {"h": 1, "at": 1, "v": 1})), coll.find_one({"v": 2})
+
+    speedups.install()  # as connecting to a mongomock:// URI does
+    with_speedups = scenario()
+    originals = (mongomock.collection.Collection._iter_documents, mongomock.collection._copy_field,
+                 mongomock.collection.copy, mongomock.collection.version,
+                 mongomock.helpers.patch_datetime_awareness_in_document)
+    try:
+        mongomock.collection.Collection._iter_documents = speedups._original_iter_documents
+        mongomock.collection._copy_field = speedups._original_copy_field
+        mongomock.helpers.patch_datetime_awareness_in_document = speedups._original_patch_datetimes
+        import copy
+
+        from packaging import version
+        mongomock.collection.copy, mongomock.collection.version = copy, version
+        without = scenario()
+    finally:
+        (mongomock.collection.Collection._iter_documents, mongomock.collection._copy_field,
+         mongomock.collection.copy, mongomock.collection.version,
+         mongomock.helpers.patch_datetime_awareness_in_document) = originals
+    assert with_speedups == without
+
+
+def _types(value):
+    if isinstance(value, dict):
+        return type(value), {k: _types(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value), [_types(v) for v in value]
+    return type(value)
