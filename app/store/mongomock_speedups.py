@@ -8,6 +8,10 @@ Things real MongoDB does natively that mongomock does in slow Python:
   value written or matched to normalise its datetimes, with a generality (memo table,
   dispatch, reduce protocol, isinstance chains) that costs several times a walk that knows
   that shape;
+- an update changes the fields it names, in place; mongomock first copies the whole document
+  (to tell whether anything changed, and to roll back a unique-index violation) and compares
+  all of it afterwards. The copy here holds only the fields the update names (the others are
+  shared, and compare equal by identity);
 - it parses the same version strings on every read and write, to compare them with pymongo's.
 Results are unchanged: the whole filter is still applied to the indexed document, and any
 value that is not plain BSON goes to mongomock's own code as before. Embedded default only
@@ -15,6 +19,7 @@ value that is not plain BSON goes to mongomock's own code as before. Embedded de
 """
 import copy
 import functools
+import threading
 import types
 
 from mongomock import collection as mongomock_collection
@@ -25,9 +30,14 @@ from packaging import version
 from app.domain.plain import IMMUTABLE, copy_plain
 
 _original_iter_documents = mongomock_collection.Collection._iter_documents
+_original_update = mongomock_collection.Collection._update
 _original_copy_field = mongomock_collection._copy_field
 _original_patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _NO_DATETIME = frozenset({str, int, float, bool, type(None), bytes})
+# Update operators that change only the top-level fields their keys (and $rename's values) name
+_FIELD_OPERATORS = frozenset({"$set", "$unset", "$inc", "$push", "$pull", "$pullAll", "$addToSet",
+                              "$pop", "$min", "$max", "$mul", "$currentDate", "$setOnInsert", "$rename"})
+_updating = threading.local()  # the update this thread is applying: (its store, the fields it names)
 
 
 def _iter_documents(self, filter):
@@ -38,6 +48,45 @@ def _iter_documents(self, filter):
         document = self._store[key]
         return iter((document,) if filter_applies(filter, document) else ())
     return _original_iter_documents(self, filter)
+
+
+def _update(self, spec, document, *args, **kwargs):
+    _updating.now = (self._store, _named_fields(document))
+    try:
+        return _original_update(self, spec, document, *args, **kwargs)
+    finally:
+        _updating.now = None
+
+
+def _named_fields(update) -> frozenset | None:
+    """The top-level fields an update document changes; None when that is not known (a
+    replacement document, a pipeline, another operator)."""
+    if not isinstance(update, dict) or not update:
+        return None
+    names = set()
+    for operator, fields in update.items():
+        if operator not in _FIELD_OPERATORS or not isinstance(fields, dict):
+            return None
+        names.update(str(key).split(".", 1)[0] for key in fields)
+        if operator == "$rename":
+            names.update(str(target).split(".", 1)[0] for target in fields.values())
+    return frozenset(names)
+
+
+def _deepcopy(value, memo=None):
+    """mongomock's deep copy; of the document an update is about to change, only the fields
+    the update names (mongomock keeps that copy to compare with, and to roll back to)."""
+    store, fields = getattr(_updating, "now", None) or (None, None)
+    if fields is not None and type(value) is dict and "_id" not in fields and _is_stored(store, value):
+        return {k: copy_plain(v) if k in fields else v for k, v in value.items()}
+    return copy_plain(value, memo)
+
+
+def _is_stored(store, document: dict) -> bool:
+    try:
+        return store._documents.get(document.get("_id")) is document
+    except TypeError:  # an unhashable _id
+        return False
 
 
 def _copy_field(value, container):
@@ -69,8 +118,9 @@ def _patch_datetimes(value):
 
 def install() -> None:
     mongomock_collection.Collection._iter_documents = _iter_documents
+    mongomock_collection.Collection._update = _update
     # mongomock's collection module reaches these through its module names only.
-    mongomock_collection.copy = types.SimpleNamespace(deepcopy=copy_plain, copy=copy.copy)
+    mongomock_collection.copy = types.SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
     mongomock_collection._copy_field = _copy_field
     mongomock_collection.version = types.SimpleNamespace(parse=functools.lru_cache(maxsize=None)(version.parse))
     mongomock_helpers.patch_datetime_awareness_in_document = _patch_datetimes

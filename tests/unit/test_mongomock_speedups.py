@@ -46,15 +46,27 @@ def test_a_collection_answers_the_same_with_and_without_them():
                                           projection={"v": 1, "h.id": 1})
         missed = coll.find_one_and_update({"_id": "a", "v": 1}, {"$inc": {"v": 1}})
         pulled = coll.update_one({"_id": "a"}, {"$pull": {"h": {"id": {"$in": [1]}}}}).modified_count
-        return before, missed, pulled, list(coll.find({}, {"h": 1, "at": 1, "v": 1})), coll.find_one({"v": 2})
+        unchanged = coll.update_one({"_id": "b"}, {"$set": {"v": 1}}).modified_count
+        coll.create_index("k", unique=True, sparse=True)
+        coll.update_one({"_id": "b"}, {"$set": {"k": "taken"}})
+        try:  # a unique index refuses it: the document is rolled back, whole
+            coll.update_one({"_id": "a"}, {"$set": {"k": "taken", "s": "y"}, "$push": {"h": 3}})
+        except mongomock.DuplicateKeyError:
+            pass
+        renamed = coll.update_one({"_id": "a"}, {"$rename": {"s": "t"}}).modified_count
+        replaced = coll.replace_one({"_id": "b"}, {"v": 9}).modified_count
+        return (before, missed, pulled, unchanged, renamed, replaced,
+                list(coll.find({}, {"h": 1, "at": 1, "v": 1, "k": 1, "s": 1, "t": 1})), coll.find_one({"v": 2}))
 
     speedups.install()  # as connecting to a mongomock:// URI does
     with_speedups = scenario()
-    originals = (mongomock.collection.Collection._iter_documents, mongomock.collection._copy_field,
+    originals = (mongomock.collection.Collection._iter_documents, mongomock.collection.Collection._update,
+                 mongomock.collection._copy_field,
                  mongomock.collection.copy, mongomock.collection.version,
                  mongomock.helpers.patch_datetime_awareness_in_document)
     try:
         mongomock.collection.Collection._iter_documents = speedups._original_iter_documents
+        mongomock.collection.Collection._update = speedups._original_update
         mongomock.collection._copy_field = speedups._original_copy_field
         mongomock.helpers.patch_datetime_awareness_in_document = speedups._original_patch_datetimes
         import copy
@@ -63,10 +75,13 @@ def test_a_collection_answers_the_same_with_and_without_them():
         mongomock.collection.copy, mongomock.collection.version = copy, version
         without = scenario()
     finally:
-        (mongomock.collection.Collection._iter_documents, mongomock.collection._copy_field,
+        (mongomock.collection.Collection._iter_documents, mongomock.collection.Collection._update,
+         mongomock.collection._copy_field,
          mongomock.collection.copy, mongomock.collection.version,
          mongomock.helpers.patch_datetime_awareness_in_document) = originals
     assert with_speedups == without
+    assert with_speedups[2:6] == (1, 0, 1, 1)  # modified or not, counted the same
+    assert with_speedups[6][0]["h"] == [{"id": 2}] and "k" not in with_speedups[6][0]  # rolled back
 
 
 def _types(value):
