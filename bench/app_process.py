@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "demo-admin"
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads) and its reaped children, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU of a process (all its threads and its reaped children), from /proc."""
+    fields = [int(v) for v in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:15]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (fields[0] + fields[2]) / tick, (fields[1] + fields[3]) / tick  # utime+cutime, stime+cstime
 
 
 def children(pid: int) -> list[int]:
@@ -57,9 +57,11 @@ class AppProcess:
             time.sleep(0.05)
         raise SystemExit("gunicorn started no worker process")
 
-    def cpu_seconds(self) -> float:
-        """CPU of the gunicorn arbiter and its worker process (API, saga worker, relay, Kafka)."""
-        return sum(cpu_seconds(pid) for pid in (self.proc.pid, *self.workers))
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User and system CPU of the gunicorn arbiter and its worker process (API, saga worker,
+        relay, Kafka clients)."""
+        times = [cpu_seconds(pid) for pid in (self.proc.pid, *self.workers)]
+        return sum(t[0] for t in times), sum(t[1] for t in times)
 
     def get(self, path: str, token: str = ADMIN_TOKEN) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)

@@ -225,7 +225,8 @@ def measure(app: AppProcess, args, wall_start: float) -> dict:
         ids = [r[0] for r in results]
         deadline = time.monotonic() + max(5.0, args.timeout - (time.monotonic() - wall_start))
         all_done = tracker.wait(ids, deadline)
-        cpu = app.cpu_seconds() - cpu0
+        user, system = (now - then for now, then in zip(app.cpu_seconds(), cpu0))
+        cpu = user + system
         if profiler:
             profiler.stop()
         accepted, requests = (now - then for now, then in zip(app.metrics(*HTTP_COUNTS), (accepted0, requests0)))
@@ -249,6 +250,7 @@ def measure(app: AppProcess, args, wall_start: float) -> dict:
             "saga_p50_ms": round(percentile(saga_ms, 50), 1),
             "saga_p99_ms": round(percentile(saga_ms, 99), 1),
             "cpu_ms_per_saga": round(cpu * 1000 / len(done), 2) if done else None,
+            "cpu_system_share": round(system / cpu, 2) if cpu else None,  # the kernel's part
             "cpu_cores_busy": round(cpu / window, 2) if window > 0 else None,
             "http_requests": int(requests), "http_connections_accepted": int(accepted),
             "client_connections": connections,
