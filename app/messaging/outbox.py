@@ -10,7 +10,7 @@ import threading
 import time
 
 from app.messaging import topics
-from app.messaging.context import build_context
+from app.messaging import context
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,12 @@ class OutboxRelay:
                     if context_sent:  # one record with the newest context stands for all markers
                         delivered.setdefault(order["_id"], []).append(event["id"])
                         continue
-                    value, context_sent = build_context(order, self.repo.full_history(order)), True
+                    value = context.encode(context.build_context(order, self.repo.full_history(order)))
+                    context_sent = True
                 else:
-                    value = event["value"]
+                    value = _encode(event["value"])
                 self.producer.produce(self.settings.topic(event["topic"]), key=order["_id"].encode(),
-                                      value=_encode(value), headers=event.get("headers"),
+                                      value=value, headers=event.get("headers"),
                                       on_delivery=on_delivery(order["_id"], event["id"]))
                 self.producer.poll(0)
         if orders:
