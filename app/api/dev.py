@@ -30,7 +30,7 @@ class SmsQuerySchema(Schema):
 @blp.route("/faults")
 class Faults(MethodView):
     @auth.roles(auth.MANAGER, auth.BACKOFFICE, auth.ANALYST, auth.ADMIN)
-    @blp.arguments(FaultSchema)
+    @blp.arguments(FaultSchema())
     def post(self, body):
         """Inject faults into one operation of the simulated bank"""
         from handlers.registry import load_all
@@ -50,7 +50,7 @@ class Faults(MethodView):
 @blp.route("/sms")
 class Sms(MethodView):
     @auth.roles(auth.MANAGER, auth.BACKOFFICE, auth.ANALYST, auth.ADMIN)
-    @blp.arguments(SmsQuerySchema, location="query")
+    @blp.arguments(SmsQuerySchema(), location="query")
     def get(self, query):
         """Messages the dev SMS outbox 'sent', newest first"""
         sms = _in_process(system().sms, "list", "SMS", "ESCROW_SMS_URL", "GET /messages")

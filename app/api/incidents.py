@@ -37,7 +37,7 @@ class ResolveSchema(Schema):
 @blp.route("")
 class Incidents(MethodView):
     @auth.roles(auth.ADMIN)
-    @blp.arguments(IncidentQuerySchema, location="query")
+    @blp.arguments(IncidentQuerySchema(), location="query")
     @blp.response(200, IncidentSchema(many=True))
     def get(self, query):
         """Incidents, newest first"""
@@ -56,7 +56,7 @@ class Retry(MethodView):
 @blp.route("/<incident_id>/resolve")
 class Resolve(MethodView):
     @auth.roles(auth.ADMIN)
-    @blp.arguments(ResolveSchema)
+    @blp.arguments(ResolveSchema())
     @blp.response(202, IncidentSchema)
     def post(self, body, incident_id):
         """Close the incident: the step was done by hand; the written reason is kept"""

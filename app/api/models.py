@@ -26,7 +26,7 @@ class Models(MethodView):
         return models.versions(system(), auth.current())
 
     @auth.roles(auth.ANALYST, auth.ADMIN)
-    @blp.arguments(DeploySchema)
+    @blp.arguments(DeploySchema())
     @blp.response(201, ModelSchema)
     @blp.alt_response(422, schema=ModelRefusalSchema, description="the model has errors")
     def post(self, body):

@@ -18,7 +18,7 @@ _AS_JSON = OrderCreateSchema()  # dumps a validated body back to plain JSON (dat
 @blp.route("")
 class Orders(MethodView):
     @auth.roles(auth.MANAGER)
-    @blp.arguments(OrderCreateSchema)
+    @blp.arguments(OrderCreateSchema())
     @blp.response(202, OrderCreatedSchema)
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                           "schema": {"type": "string", "maxLength": 200},
@@ -30,7 +30,7 @@ class Orders(MethodView):
         return {"id": order["_id"], "status": order["status"]}
 
     @auth.roles(auth.MANAGER, auth.BACKOFFICE, auth.ANALYST, auth.ADMIN)
-    @blp.arguments(OrderListQuerySchema, location="query")
+    @blp.arguments(OrderListQuerySchema(), location="query")
     @blp.response(200, OrderSummarySchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
@@ -54,7 +54,7 @@ class OrderById(MethodView):
 @blp.route("/<order_id>/cancel")
 class Cancel(MethodView):
     @auth.roles(auth.MANAGER, auth.BACKOFFICE, auth.ADMIN)
-    @blp.arguments(CancelSchema)
+    @blp.arguments(CancelSchema())
     @blp.response(202, OrderCreatedSchema)
     def post(self, body, order_id):
         """Cancel an order: everything done so far is compensated, then it ends CANCELLED.

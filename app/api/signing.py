@@ -15,7 +15,7 @@ blp = Blueprint("signing", __name__, url_prefix="/api/v1/orders",
 @blp.route("/<order_id>/signature")
 class Signature(MethodView):
     @auth.roles(auth.MANAGER)
-    @blp.arguments(SignatureSchema)
+    @blp.arguments(SignatureSchema())
     @blp.response(200, OrderSchema)
     @blp.alt_response(422, description="wrong, expired or dead code; `attempts_left` says how many tries remain")
     @blp.alt_response(409, description="not awaiting a signature: signed already, or being cancelled")

@@ -64,7 +64,7 @@ def document_forms(api, forms_dir) -> None:
 @blp.route("")
 class Tasks(MethodView):
     @auth.roles(auth.MANAGER, auth.BACKOFFICE, auth.ANALYST, auth.ADMIN)
-    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.arguments(TaskQuerySchema(), location="query")
     @blp.response(200, TaskSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
@@ -96,7 +96,7 @@ class Unclaim(MethodView):
 @blp.route("/<task_id>/complete")
 class Complete(MethodView):
     @auth.roles(auth.BACKOFFICE, auth.ADMIN)
-    @blp.arguments(TaskCompletionSchema)
+    @blp.arguments(TaskCompletionSchema())
     @blp.response(202, TaskSchema)
     def post(self, body, task_id):
         """Complete a task with its form data (validated against the task's form)"""
@@ -106,7 +106,7 @@ class Complete(MethodView):
 @blp.route("/<task_id>/form")
 class TaskForm(MethodView):
     @auth.roles(auth.BACKOFFICE, auth.ADMIN)
-    @blp.arguments(FormQuerySchema, location="query")
+    @blp.arguments(FormQuerySchema(), location="query")
     @blp.doc(responses={"200": {"description": "HTML fields", "content": {"text/html": {}}}})
     def get(self, query, task_id):
         """The task's form as HTML fields (labels in Russian or English), choices from task data"""

@@ -18,7 +18,7 @@ blp = Blueprint("workbench", __name__, url_prefix="/api/v1",
 @blp.route("/models/validate")
 class Validate(MethodView):
     @auth.roles(auth.ANALYST, auth.ADMIN)
-    @blp.arguments(ValidateRequestSchema)
+    @blp.arguments(ValidateRequestSchema())
     @blp.response(200, ValidationSchema)
     def post(self, body):
         """Every problem of the files at once: errors (deploy would refuse them) and warnings,
@@ -29,7 +29,7 @@ class Validate(MethodView):
 @blp.route("/simulations")
 class Simulations(MethodView):
     @auth.roles(auth.ANALYST, auth.ADMIN)
-    @blp.arguments(SimulationRequestSchema)
+    @blp.arguments(SimulationRequestSchema())
     @blp.response(200, SimulationSchema)
     @blp.alt_response(422, schema=ModelRefusalSchema, description="the model has errors, or a field is invalid")
     def post(self, body):
