@@ -1,5 +1,6 @@
 """Orders: create, find, show, cancel."""
 import re
+import time
 
 from app.domain import statuses
 from app.domain.clock import utcnow
@@ -26,6 +27,21 @@ def visible_order(system, caller: Caller, order_id: str) -> dict:
     if order is None or not caller.sees_company(order["company"]):
         raise NotFound("order not found")
     return order
+
+
+PROJECT_TTL_S = 5.0  # projects change rarely (seeded, or by the bank): a change reaches creates this soon
+_projects: dict[str, tuple[float, Project]] = {}
+
+
+def project(project_id: str) -> Project | None:
+    """A project by id, cached a few seconds: every create reads one."""
+    cached = _projects.get(project_id)
+    if cached and time.monotonic() - cached[0] < PROJECT_TTL_S:
+        return cached[1]
+    found = Project.objects(id=project_id).first()
+    if found is not None:
+        _projects[project_id] = (time.monotonic(), found)
+    return found
 
 
 def projects_for(caller: Caller) -> list[Project]:
@@ -57,11 +73,11 @@ def create_order(system, caller: Caller, data: dict, idempotency_key: str | None
     The same key with the same body returns the first order; with another body, Conflict."""
     if caller.role != MANAGER:
         raise Forbidden(f"role {caller.role} may not create orders")
-    project = Project.objects(id=data["project_id"]).first()
-    if project is None or project.developer != caller.company:
+    found = project(data["project_id"])
+    if found is None or found.developer != caller.company:
         raise Invalid({"project_id": ["unknown project for your company"]})
     try:
-        return system.repo.create(new_order_document(system, caller, project, data, idempotency_key))
+        return system.repo.create(new_order_document(system, caller, found, data, idempotency_key))
     except DuplicateOrder as duplicate:
         order = system.repo.get(duplicate.order_id)
         if order.get("request_hash") != canonical_hash(data):
