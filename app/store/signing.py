@@ -7,6 +7,7 @@ across threads; on real MongoDB the conditions alone are enough.
 import threading
 
 from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
+from mongoengine.queryset import transform
 
 write_lock = threading.RLock()
 
@@ -35,11 +36,16 @@ class SigningChallenge(Document):
 
 
 def load(order_id: str) -> SigningChallenge | None:
-    return SigningChallenge.objects(order_id=order_id).first()
+    raw = SigningChallenge._get_collection().find_one({"_id": order_id})
+    return SigningChallenge._from_son(raw) if raw is not None else None
 
 
-def update_where(order_id: str, conditions: dict, **changes) -> bool:
-    """Apply mongoengine update `changes` if the document matches `conditions`; True if so."""
+def update_where(order_id: str, conditions: dict, upsert: bool = False, **changes) -> bool:
+    """Apply mongoengine update `changes` (`set__x=...`, `inc__n=1`) if the document matches
+    `conditions` (`status=...`, `version__ne=...`); True if it matched or was inserted.
+    mongoengine translates both; the write is one update by id (no queryset built for it)."""
+    query = transform.query(SigningChallenge, pk=order_id, **conditions)
+    update = transform.update(SigningChallenge, **changes)
     with write_lock:
-        return SigningChallenge.objects(order_id=order_id, **conditions).update_one(
-            **changes) == 1
+        result = SigningChallenge._get_collection().update_one(query, update, upsert=upsert)
+    return result.raw_result.get("n") == 1
