@@ -12,6 +12,10 @@ Things real MongoDB does natively that mongomock does in slow Python:
   (to tell whether anything changed, and to roll back a unique-index violation) and compares
   all of it afterwards. The copy here holds only the fields the update names (the others are
   shared, and compare equal by identity);
+- a unique index answers an equality on its field from the index; mongomock scans every
+  document (an order created with an Idempotency-Key made each of its writes check the whole
+  collection: O(orders) per save). Here a single-field unique index keeps a map from value to
+  documents, built on first use and kept by the store's own writes;
 - it parses the same version strings on every read and write, to compare them with pymongo's.
 Results are unchanged: the whole filter is still applied to the indexed document, and any
 value that is not plain BSON goes to mongomock's own code as before. Embedded default only
@@ -21,9 +25,11 @@ import copy
 import functools
 import threading
 import types
+import weakref
 
 from mongomock import collection as mongomock_collection
 from mongomock import helpers as mongomock_helpers
+from mongomock.store import CollectionStore
 from mongomock.filtering import filter_applies
 from packaging import version
 
@@ -47,15 +53,94 @@ def _iter_documents(self, filter):
             return iter(())
         document = self._store[key]
         return iter((document,) if filter_applies(filter, document) else ())
+    if isinstance(filter, dict) and len(filter) == 1:
+        (field, value), = filter.items()
+        if type(value) in _INDEXABLE and field in _unique_fields(self._store):
+            store = self._store
+            store._remove_expired_documents()
+            candidates = [store._documents.get(k) for k in tuple(_values(store, field).get(value, ()))]
+            return iter([d for d in candidates if d is not None and filter_applies(filter, d)])
     return _original_iter_documents(self, filter)
 
 
+# --- unique indexes: value -> keys of the documents holding it ----------------------------------
+_INDEXABLE = (str, int)  # values looked up by index; a field holding anything else is not indexed
+_indexed: "weakref.WeakKeyDictionary[CollectionStore, dict[str, dict]]" = weakref.WeakKeyDictionary()
+_original_setitem = CollectionStore.__setitem__
+_original_delitem = CollectionStore.__delitem__
+_original_drop = CollectionStore.drop
+
+
+def _unique_fields(store) -> set[str]:
+    return {index["key"][0][0] for index in store.indexes.values()
+            if index.get("unique") and len(index["key"]) == 1 and "." not in index["key"][0][0]}
+
+
+def _values(store, field: str) -> dict:
+    """The map of one field of one collection, built by a scan on first use."""
+    maps = _indexed.setdefault(store, {})
+    values = maps.get(field)
+    if values is None:
+        values = {}
+        for key, document in list(store._documents.items()):
+            _index(values, document, field, key)
+        maps[field] = values
+    return values
+
+
+def _index(values: dict, document: dict, field: str, key) -> None:
+    value = document.get(field)
+    if type(value) in _INDEXABLE:
+        values.setdefault(value, set()).add(key)
+
+
+def _unindex(values: dict, document: dict, field: str, key) -> None:
+    keys = values.get(document.get(field)) if type(document.get(field)) in _INDEXABLE else None
+    if keys is not None:
+        keys.discard(key)
+
+
+def _store_set(self, key, document):
+    for field, values in _indexed.get(self, {}).items():
+        old = self._documents.get(key)
+        if old is not None:
+            _unindex(values, old, field, key)
+        _index(values, document, field, key)
+    _original_setitem(self, key, document)
+
+
+def _store_del(self, key):
+    old = self._documents.get(key)
+    _original_delitem(self, key)
+    for field, values in _indexed.get(self, {}).items():
+        if old is not None:
+            _unindex(values, old, field, key)
+
+
+def _store_drop(self):
+    _indexed.pop(self, None)
+    _original_drop(self)
+
+
+def _forget_changed(store, fields) -> None:
+    """An update changes documents in place: the maps of the fields it names (of every field
+    when that is not known) are dropped, to be rebuilt on their next use."""
+    maps = _indexed.get(store)
+    if maps:
+        for field in list(maps):
+            if fields is None or field in fields:
+                maps.pop(field, None)
+
+
 def _update(self, spec, document, *args, **kwargs):
-    _updating.now = (self._store, _named_fields(document))
+    store, fields = self._store, _named_fields(document)
+    _forget_changed(store, fields)
+    _updating.now = (store, fields)
     try:
         return _original_update(self, spec, document, *args, **kwargs)
     finally:
         _updating.now = None
+        _forget_changed(store, fields)  # one rebuilt while the update ran may be out of date
 
 
 def _named_fields(update) -> frozenset | None:
@@ -119,6 +204,8 @@ def _patch_datetimes(value):
 def install() -> None:
     mongomock_collection.Collection._iter_documents = _iter_documents
     mongomock_collection.Collection._update = _update
+    CollectionStore.__setitem__, CollectionStore.__delitem__ = _store_set, _store_del
+    CollectionStore.drop = _store_drop
     # mongomock's collection module reaches these through its module names only.
     mongomock_collection.copy = types.SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
     mongomock_collection._copy_field = _copy_field

@@ -3,6 +3,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 
 import mongomock
+import mongomock.store
 import pytest
 from bson import ObjectId
 
@@ -82,6 +83,50 @@ def test_a_collection_answers_the_same_with_and_without_them():
     assert with_speedups == without
     assert with_speedups[2:6] == (1, 0, 1, 1)  # modified or not, counted the same
     assert with_speedups[6][0]["h"] == [{"id": 2}] and "k" not in with_speedups[6][0]  # rolled back
+
+
+def test_a_unique_index_answers_like_a_scan():
+    def scenario():
+        coll = mongomock.MongoClient().db.orders
+        coll.create_index("scope", unique=True, sparse=True)
+        coll.insert_many([{"_id": f"o{i}", "scope": f"k{i}"} for i in range(5)] + [{"_id": "none"}])
+        seen = [coll.find_one({"scope": "k3"}), coll.find_one({"scope": "k9"}), coll.find_one({"scope": 3})]
+        try:
+            coll.insert_one({"_id": "dup", "scope": "k1"})
+        except mongomock.DuplicateKeyError:
+            seen.append("refused")
+        coll.update_one({"_id": "o2"}, {"$set": {"scope": "k7"}})
+        seen.append(coll.find_one({"scope": "k7"}))  # the index in use again before the next update
+        try:
+            coll.update_one({"_id": "o3"}, {"$set": {"scope": "k7"}})
+        except mongomock.DuplicateKeyError:
+            seen.append("refused")
+        coll.delete_one({"_id": "o4"})
+        coll.replace_one({"_id": "o0"}, {"scope": "k8"})
+        coll.update_one({"_id": "new"}, {"$set": {"scope": "k4"}}, upsert=True)
+        seen += [coll.find_one({"scope": k}) for k in ("k2", "k7", "k3", "k4", "k0", "k8")]
+        coll.drop()
+        coll.insert_one({"_id": "again", "scope": "k7"})
+        seen.append(list(coll.find({"scope": "k7"})))
+        return seen
+
+    speedups.install()
+    with_speedups = scenario()
+    store = mongomock.store.CollectionStore
+    originals = (mongomock.collection.Collection._iter_documents, mongomock.collection.Collection._update,
+                 store.__setitem__, store.__delitem__, store.drop)
+    try:
+        mongomock.collection.Collection._iter_documents = speedups._original_iter_documents
+        mongomock.collection.Collection._update = speedups._original_update
+        store.__setitem__, store.__delitem__ = speedups._original_setitem, speedups._original_delitem
+        store.drop = speedups._original_drop
+        without = scenario()
+    finally:
+        (mongomock.collection.Collection._iter_documents, mongomock.collection.Collection._update,
+         store.__setitem__, store.__delitem__, store.drop) = originals
+    assert with_speedups == without
+    assert with_speedups[3] == with_speedups[5] == "refused"
+    assert with_speedups[0] == {"_id": "o3", "scope": "k3"} and with_speedups[7]["_id"] == "o2"
 
 
 def _types(value):
