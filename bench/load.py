@@ -26,9 +26,12 @@ class HttpClient:
         self.conn = CountedConnection("127.0.0.1", port, timeout=30)
         self.closed_connects = 0
 
-    def create(self, body: dict) -> str:
+    def create(self, body: dict, key: str) -> str:
+        """POST one order; `key` (Idempotency-Key) makes the one resend after a dropped
+        connection safe, as a well-behaved client's would be."""
         payload = json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
+                   "Idempotency-Key": key}
         for attempt in (1, 2):
             try:
                 self.conn.request("POST", "/api/v1/orders", body=payload, headers=headers)
@@ -81,10 +84,11 @@ def run_clients(make_client, passports, orders: int, concurrency: int, rate: flo
                     if delay > 0:
                         time.sleep(delay)
                     next_at += per_client_interval
-                body = order_body(next(passports))
+                n = next(passports)
+                body = order_body(n)
                 sent = time.perf_counter()
                 try:
-                    order_id = c.create(body)
+                    order_id = c.create(body, f"bench-{n}")
                 except Exception as error:  # keep going; count it
                     with lock:
                         errors.append(repr(error))

@@ -205,7 +205,7 @@ def measure(app: AppProcess, args, wall_start: float) -> dict:
     # --- warm up: caches, the first of each code path -----------------------------------------
     log(f"warming up ({app.url}, gunicorn worker pid {app.workers[0]})")
     warm = HttpClient(app.port)
-    warm_ids = [warm.create(order_body(next(passports))) for _ in range(min(20, args.orders))]
+    warm_ids = [warm.create(order_body(n), f"bench-{n}") for n in itertools.islice(passports, min(20, args.orders))]
     done = tracker.wait(warm_ids, time.monotonic() + 60)
     warm.close()
     if not done or any(i in tracker.failed for i in warm_ids):
