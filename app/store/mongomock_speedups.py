@@ -40,9 +40,15 @@ _original_update = mongomock_collection.Collection._update
 _original_copy_field = mongomock_collection._copy_field
 _original_patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _NO_DATETIME = frozenset({str, int, float, bool, type(None), bytes})
-# Update operators that change only the top-level fields their keys (and $rename's values) name
-_FIELD_OPERATORS = frozenset({"$set", "$unset", "$inc", "$push", "$pull", "$pullAll", "$addToSet",
-                              "$pop", "$min", "$max", "$mul", "$currentDate", "$setOnInsert", "$rename"})
+# Update operators that change only the fields their keys (and $rename's values) name, and how:
+# these put a new value in place of the old one (which they leave as it was) ...
+_REPLACING = frozenset({"$set", "$unset", "$inc", "$min", "$max", "$mul", "$currentDate", "$setOnInsert",
+                        "$rename"})
+# ... these change an array in place (adding or taking elements, not changing them)
+_IN_PLACE_ARRAY = frozenset({"$push", "$pull", "$pullAll", "$addToSet", "$pop"})
+# What the copy kept before an update needs of a field it names: nothing (the old value is left
+# as it was), a copy of the field's own list or dict (its elements are left as they were), or all.
+SHARE, SHALLOW, DEEP = 0, 1, 2
 _updating = threading.local()  # the update this thread is applying: (its store, the fields it names)
 
 
@@ -143,28 +149,46 @@ def _update(self, spec, document, *args, **kwargs):
         _forget_changed(store, fields)  # one rebuilt while the update ran may be out of date
 
 
-def _named_fields(update) -> frozenset | None:
-    """The top-level fields an update document changes; None when that is not known (a
-    replacement document, a pipeline, another operator)."""
+def _named_fields(update) -> dict[str, int] | None:
+    """The top-level fields an update document changes, each with what a copy of the field made
+    before the update needs (SHARE, SHALLOW, DEEP); None when that is not known (a replacement
+    document, a pipeline, another operator)."""
     if not isinstance(update, dict) or not update:
         return None
-    names = set()
+    names: dict[str, int] = {}
     for operator, fields in update.items():
-        if operator not in _FIELD_OPERATORS or not isinstance(fields, dict):
+        if operator not in _REPLACING and operator not in _IN_PLACE_ARRAY or not isinstance(fields, dict):
             return None
-        names.update(str(key).split(".", 1)[0] for key in fields)
+        paths = [str(key) for key in fields]
         if operator == "$rename":
-            names.update(str(target).split(".", 1)[0] for target in fields.values())
-    return frozenset(names)
+            paths += [str(target) for target in fields.values()]
+        for path in paths:
+            parts = path.split(".")
+            if any(part.startswith("$") for part in parts):
+                need = DEEP  # positional paths: mongomock looks for the element
+            elif operator in _REPLACING:
+                need = SHARE if len(parts) == 1 else SHALLOW if len(parts) == 2 else DEEP
+            else:
+                need = SHALLOW if len(parts) == 1 else DEEP
+            names[parts[0]] = max(need, names.get(parts[0], SHARE))
+    return names
 
 
 def _deepcopy(value, memo=None):
-    """mongomock's deep copy; of the document an update is about to change, only the fields
-    the update names (mongomock keeps that copy to compare with, and to roll back to)."""
+    """mongomock's deep copy; of the document an update is about to change, only what the
+    update can change of it (mongomock keeps that copy to compare with, and to roll back to)."""
     store, fields = getattr(_updating, "now", None) or (None, None)
     if fields is not None and type(value) is dict and "_id" not in fields and _is_stored(store, value):
-        return {k: copy_plain(v) if k in fields else v for k, v in value.items()}
+        return {k: _kept(v, fields[k]) if k in fields else v for k, v in value.items()}
     return copy_plain(value, memo)
+
+
+def _kept(value, need: int):
+    if need == SHARE or type(value) in IMMUTABLE:
+        return value
+    if need == SHALLOW and type(value) in (dict, list):
+        return value.copy()
+    return copy_plain(value)
 
 
 def _is_stored(store, document: dict) -> bool:

@@ -54,10 +54,21 @@ def test_a_collection_answers_the_same_with_and_without_them():
             coll.update_one({"_id": "a"}, {"$set": {"k": "taken", "s": "y"}, "$push": {"h": 3}})
         except mongomock.DuplicateKeyError:
             pass
+        coll.insert_one({"_id": "c", "steps": [{"s": 1}, {"s": 2}], "r": {"a": 1}, "deep": {"x": {"y": 0}},
+                         "n": {"list": [1]}, "tags": ["a", "b"]})
+        nested = coll.update_one({"_id": "c"}, {"$set": {"steps.1": {"s": 3}, "r.a": 5, "deep.x.y": 1},
+                                                "$push": {"n.list": 4}, "$pull": {"tags": "a"}}).modified_count
+        same = coll.update_one({"_id": "c"}, {"$set": {"steps.0": {"s": 1}, "r.a": 5}}).modified_count
+        try:  # refused: every change of this update is undone, the nested ones too
+            coll.update_one({"_id": "c"}, {"$set": {"k": "taken", "steps.0": {"s": 9}, "r.b": 2, "deep.x.y": 7},
+                                           "$push": {"n.list": 5, "tags": "z"}, "$inc": {"v": 1}})
+        except mongomock.DuplicateKeyError:
+            pass
         renamed = coll.update_one({"_id": "a"}, {"$rename": {"s": "t"}}).modified_count
         replaced = coll.replace_one({"_id": "b"}, {"v": 9}).modified_count
         return (before, missed, pulled, unchanged, renamed, replaced,
-                list(coll.find({}, {"h": 1, "at": 1, "v": 1, "k": 1, "s": 1, "t": 1})), coll.find_one({"v": 2}))
+                list(coll.find({}, {"h": 1, "at": 1, "v": 1, "k": 1, "s": 1, "t": 1})), coll.find_one({"v": 2}),
+                nested, same, coll.find_one({"_id": "c"}))
 
     speedups.install()  # as connecting to a mongomock:// URI does
     with_speedups = scenario()
@@ -81,7 +92,9 @@ def test_a_collection_answers_the_same_with_and_without_them():
          mongomock.collection.copy, mongomock.collection.version,
          mongomock.helpers.patch_datetime_awareness_in_document) = originals
     assert with_speedups == without
-    assert with_speedups[2:6] == (1, 0, 1, 1)  # modified or not, counted the same
+    assert with_speedups[2:6] == (1, 0, 1, 1) and with_speedups[8:10] == (1, 0)  # modified or not
+    assert with_speedups[10] == {"_id": "c", "steps": [{"s": 1}, {"s": 3}], "r": {"a": 5}, "deep": {"x": {"y": 1}},
+                                 "n": {"list": [1, 4]}, "tags": ["b"]}
     assert with_speedups[6][0]["h"] == [{"id": 2}] and "k" not in with_speedups[6][0]  # rolled back
 
 
