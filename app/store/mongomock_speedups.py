@@ -58,7 +58,10 @@ def _iter_documents(self, filter):
         if key not in self._store:
             return iter(())
         document = self._store[key]
-        return iter((document,) if filter_applies(filter, document) else ())
+        matched = _plain_match(filter, document)
+        if matched is None:
+            matched = filter_applies(filter, document)
+        return iter((document,) if matched else ())
     if isinstance(filter, dict) and len(filter) == 1:
         (field, value), = filter.items()
         if type(value) in _INDEXABLE and field in _unique_fields(self._store):
@@ -67,6 +70,22 @@ def _iter_documents(self, filter):
             candidates = [store._documents.get(k) for k in tuple(_values(store, field).get(value, ()))]
             return iter([d for d in candidates if d is not None and filter_applies(filter, d)])
     return _original_iter_documents(self, filter)
+
+
+def _plain_match(filter: dict, document: dict) -> bool | None:
+    """Whether a document matches a filter of top-level equalities on strings and integers
+    holding values of the same type (`{_id, version}`: the worker's conditional save); None
+    for any other filter or value (an array, a number of another type...): mongomock decides."""
+    for field, wanted in filter.items():
+        have = document.get(field, _MISSING)
+        if type(wanted) not in _INDEXABLE or type(have) is not type(wanted):
+            return None
+        if have != wanted:
+            return False
+    return True
+
+
+_MISSING = object()
 
 
 # --- unique indexes: value -> keys of the documents holding it ----------------------------------
