@@ -16,6 +16,8 @@ Things real MongoDB does natively that mongomock does in slow Python:
   document (an order created with an Idempotency-Key made each of its writes check the whole
   collection: O(orders) per save). Here a single-field unique index keeps a map from value to
   documents, built on first use and kept by the store's own writes;
+- removing array elements by a field's values (`$pull: {outbox: {id: {$in: [...]}}}`: the relay
+  marking events sent) runs mongomock's filter engine twice per element; here a set lookup;
 - it parses the same version strings on every read and write, to compare them with pymongo's.
 Results are unchanged: the whole filter is still applied to the indexed document, and any
 value that is not plain BSON goes to mongomock's own code as before. Embedded default only
@@ -37,6 +39,7 @@ from app.domain.plain import IMMUTABLE, copy_plain
 
 _original_iter_documents = mongomock_collection.Collection._iter_documents
 _original_update = mongomock_collection.Collection._update
+_original_apply_update = mongomock_collection.Collection._apply_update_document
 _original_copy_field = mongomock_collection._copy_field
 _original_patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _NO_DATETIME = frozenset({str, int, float, bool, type(None), bytes})
@@ -168,6 +171,35 @@ def _update(self, spec, document, *args, **kwargs):
         _forget_changed(store, fields)  # one rebuilt while the update ran may be out of date
 
 
+def _apply_update_document(self, existing_document, spec, document, was_insert):
+    """mongomock's, with `{"$pull": {array: {field: {"$in": [values]}}}}` on an array of
+    documents whose `field` holds plain strings or integers done as a set lookup."""
+    if not _pull_by_values(existing_document, document):
+        _original_apply_update(self, existing_document, spec, document, was_insert)
+
+
+def _pull_by_values(existing_document: dict, update) -> bool:
+    """Apply the update if it is such a $pull (True); False: anything else, for mongomock."""
+    if not (isinstance(update, dict) and len(update) == 1 and isinstance(update.get("$pull"), dict)
+            and len(update["$pull"]) == 1):
+        return False
+    (array, condition), = update["$pull"].items()
+    if "." in array or not (isinstance(condition, dict) and len(condition) == 1):
+        return False
+    (field, test), = condition.items()
+    if field.startswith("$") or "." in field or not (isinstance(test, dict) and list(test) == ["$in"]) \
+            or not isinstance(test["$in"], list) or any(type(v) not in _INDEXABLE for v in test["$in"]):
+        return False
+    elements = existing_document.get(array)
+    if not isinstance(elements, list):
+        return elements is None  # nothing to pull from (mongomock does nothing either)
+    if any(type(e) is not dict or type(e.get(field)) not in _INDEXABLE for e in elements):
+        return False
+    wanted = set(test["$in"])
+    elements[:] = [e for e in elements if e[field] not in wanted]
+    return True
+
+
 def _named_fields(update) -> dict[str, int] | None:
     """The top-level fields an update document changes, each with what a copy of the field made
     before the update needs (SHARE, SHALLOW, DEEP); None when that is not known (a replacement
@@ -247,6 +279,7 @@ def _patch_datetimes(value):
 def install() -> None:
     mongomock_collection.Collection._iter_documents = _iter_documents
     mongomock_collection.Collection._update = _update
+    mongomock_collection.Collection._apply_update_document = _apply_update_document
     CollectionStore.__setitem__, CollectionStore.__delitem__ = _store_set, _store_del
     CollectionStore.drop = _store_drop
     # mongomock's collection module reaches these through its module names only.

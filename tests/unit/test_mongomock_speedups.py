@@ -142,6 +142,33 @@ def test_a_unique_index_answers_like_a_scan():
     assert with_speedups[0] == {"_id": "o3", "scope": "k3"} and with_speedups[7]["_id"] == "o2"
 
 
+@pytest.mark.parametrize("document, pull", [
+    ({"outbox": [{"id": "e1", "v": 1}, {"id": "e2"}, {"id": "e3"}]}, {"outbox": {"id": {"$in": ["e1", "e3"]}}}),
+    ({"outbox": [{"id": 1}, {"id": "1"}, {"id": 2}]}, {"outbox": {"id": {"$in": [1]}}}),
+    ({"outbox": [{"id": "e1"}, {"other": 1}, "text"]}, {"outbox": {"id": {"$in": ["e1"]}}}),
+    ({"outbox": [{"id": ["e1", "e2"]}, {"id": "e2"}]}, {"outbox": {"id": {"$in": ["e2"]}}}),
+    ({"outbox": "not a list"}, {"outbox": {"id": {"$in": ["e1"]}}}),
+    ({}, {"outbox": {"id": {"$in": ["e1"]}}}),
+    ({"a": {"outbox": [{"id": "e1"}]}}, {"a.outbox": {"id": {"$in": ["e1"]}}}),
+    ({"outbox": [{"id": True}, {"id": 1}]}, {"outbox": {"id": {"$in": [True]}}}),
+])
+def test_pulling_by_values_removes_what_mongomock_removes(document, pull):
+    speedups.install()
+
+    def pulled(apply):
+        coll = mongomock.MongoClient().db.orders
+        coll.insert_one({"_id": "o", **document})
+        original = mongomock.collection.Collection._apply_update_document
+        mongomock.collection.Collection._apply_update_document = apply
+        try:
+            modified = coll.update_one({"_id": "o"}, {"$pull": pull}).modified_count
+        finally:
+            mongomock.collection.Collection._apply_update_document = original
+        return modified, coll.find_one({"_id": "o"})
+
+    assert pulled(speedups._apply_update_document) == pulled(speedups._original_apply_update)
+
+
 def _types(value):
     if isinstance(value, dict):
         return type(value), {k: _types(v) for k, v in value.items()}
