@@ -18,6 +18,10 @@ Things real MongoDB does natively that mongomock does in slow Python:
   documents, built on first use and kept by the store's own writes;
 - removing array elements by a field's values (`$pull: {outbox: {id: {$in: [...]}}}`: the relay
   marking events sent) runs mongomock's filter engine twice per element; here a set lookup;
+- a conditional update by `_id` returning the document as it was (the worker's save: `$set`
+  of fields and of array elements, `$inc`, `$push`) goes through mongomock's general update
+  machinery (a cursor for the old document, a second lookup, validation of each value on its
+  own, a copy to compare with); here that shape is applied directly, anything else as before;
 - it parses the same version strings on every read and write, to compare them with pymongo's.
 Results are unchanged: the whole filter is still applied to the indexed document, and any
 value that is not plain BSON goes to mongomock's own code as before. Embedded default only
@@ -29,6 +33,7 @@ import threading
 import types
 import weakref
 
+import bson
 from mongomock import collection as mongomock_collection
 from mongomock import helpers as mongomock_helpers
 from mongomock.store import CollectionStore
@@ -38,6 +43,7 @@ from packaging import version
 from app.domain.plain import IMMUTABLE, copy_plain
 
 _original_iter_documents = mongomock_collection.Collection._iter_documents
+_original_find_one_and_update = mongomock_collection.Collection.find_one_and_update
 _original_update = mongomock_collection.Collection._update
 _original_apply_update = mongomock_collection.Collection._apply_update_document
 _original_copy_field = mongomock_collection._copy_field
@@ -73,6 +79,78 @@ def _iter_documents(self, filter):
             candidates = [store._documents.get(k) for k in tuple(_values(store, field).get(value, ()))]
             return iter([d for d in candidates if d is not None and filter_applies(filter, d)])
     return _original_iter_documents(self, filter)
+
+
+def _find_one_and_update(self, filter, update, projection=None, sort=None, upsert=False,
+                         return_document=mongomock_collection.ReturnDocument.BEFORE, **kwargs):
+    """mongomock's; by `_id` and plain equalities, with a save's update (see _save_shape) and
+    the document as it was to return, done here: the same checks, changes and answer."""
+    store = self._store
+    by_id = isinstance(filter, dict) and type(filter.get("_id")) in _INDEXABLE
+    document = store._documents.get(filter["_id"]) if by_id else None
+    if not (by_id and sort is None and not upsert and not kwargs and isinstance(update, dict)
+            and return_document is mongomock_collection.ReturnDocument.BEFORE
+            and (document is None or _save_shape(update, document, _unique_fields(store)))):
+        return _original_find_one_and_update(self, filter, update, projection, sort, upsert,
+                                             return_document, **kwargs)
+    if document is None:
+        return None
+    store._remove_expired_documents()
+    matched = _plain_match(filter, document) if store._documents.get(filter["_id"]) is document else None
+    if matched is None:  # expired meanwhile, or not plain: mongomock decides
+        return _original_find_one_and_update(self, filter, update, projection, sort, upsert,
+                                             return_document, **kwargs)
+    if not matched:
+        return None
+    values = _patch_datetimes(update)
+    if "$set" in values:  # what mongomock checks of each value it sets, for all at once
+        bson.encode(values["$set"])
+    before = self._copy_only_fields(document, dict(projection) if projection is not None else None, dict)
+    if self.codec_options.tz_aware:
+        before = mongomock_helpers.make_datetime_timezone_aware_in_document(before)
+    for name, value in values.get("$set", {}).items():
+        value = mongomock_collection.copy.deepcopy(value) if isinstance(value, (list, tuple)) else value
+        field, _, index = name.partition(".")
+        if not index:
+            document[field] = value
+        else:
+            array, position = document[field], int(index)
+            array += [None] * (position + 1 - len(array))
+            array[position] = value
+    for name, value in values.get("$inc", {}).items():
+        document[name] = document.get(name, 0) + value
+    for name, value in values.get("$push", {}).items():
+        document.setdefault(name, [])
+        document[name] += list(value["$each"]) if isinstance(value, dict) else [value]
+    return before
+
+
+def _save_shape(update: dict, document: dict, unique: set) -> bool:
+    """An update of top-level fields only: `$set` of fields or of elements of arrays the document
+    has (`steps.3`), `$inc` of numbers, `$push` (`$each` at most) onto arrays; no field named
+    twice (elements of one array apart), none under a unique index, not `_id`."""
+    if not update or set(update) - {"$set", "$inc", "$push"}:
+        return False
+    named: dict[str, bool] = {}  # field -> named as an array's element
+    for operator, fields in update.items():
+        if not isinstance(fields, dict) or not fields:
+            return False
+        for name in fields:
+            if not isinstance(name, str) or name.startswith("$") or "\0" in name:
+                return False
+            field, _, index = name.partition(".")
+            if field in unique or field == "_id" or not field or (field in named and not (named[field] and index)):
+                return False
+            named[field] = bool(index)
+            have, value = document.get(field, _MISSING), fields[name]
+            if index and not (operator == "$set" and index.isdigit() and type(have) is list):
+                return False
+            if operator == "$inc" and not (type(value) in (int, float) and type(have) in (int, float, type(_MISSING))):
+                return False
+            if operator == "$push" and not (type(have) in (list, type(_MISSING)) and (
+                    not isinstance(value, dict) or (list(value) == ["$each"] and isinstance(value["$each"], list)))):
+                return False
+    return True
 
 
 def _plain_match(filter: dict, document: dict) -> bool | None:
@@ -278,6 +356,7 @@ def _patch_datetimes(value):
 
 def install() -> None:
     mongomock_collection.Collection._iter_documents = _iter_documents
+    mongomock_collection.Collection.find_one_and_update = _find_one_and_update
     mongomock_collection.Collection._update = _update
     mongomock_collection.Collection._apply_update_document = _apply_update_document
     CollectionStore.__setitem__, CollectionStore.__delitem__ = _store_set, _store_del

@@ -1,4 +1,5 @@
 """The embedded store's speed-ups give what mongomock's own code gives, only sooner."""
+import copy
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 
@@ -167,6 +168,55 @@ def test_pulling_by_values_removes_what_mongomock_removes(document, pull):
         return modified, coll.find_one({"_id": "o"})
 
     assert pulled(speedups._apply_update_document) == pulled(speedups._original_apply_update)
+
+
+def _order():
+    return {"_id": "ord_1", "version": 3, "status": "PROCESSING", "process": "z1:abc",
+            "steps": [{"step": "a", "at": datetime(2026, 5, 1, 9, 0, 0, 999999, tzinfo=MSK)}, {"step": "b"}],
+            "results": {"x": 1}, "history": [{"id": "h1"}], "outbox": [], "n": 1.5, "text": "t",
+            "scope": "dev-1:k1"}
+
+
+def _saves(rng):
+    """Updates of the worker's save shape, and near misses mongomock must handle itself."""
+    at = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    sets = [{"status": "AWAITING_SIGNATURE"}, {"steps.1": {"step": "b", "done": at}}, {"steps.4": {"late": 1}},
+            {"steps.1": {"step": "b2"}, "steps.2": {"step": "c"}, "process": "z1:x"}, {"steps": [], "steps.0": 1},
+            {"results": {"x": 2, "when": at}}, {"updated_at": at, "process": "z1:def"},
+            {"open_tasks": [{"id": "t1", "at": at}]}, {"text.0": "x"}, {"results.x": 3}, {"scope": "dev-1:k2"},
+            {"_id": "other"}, {"$bad": 1}, {"steps.-1": 1}, {"bad": object()}]
+    pushes = [{"history": {"$each": [{"id": "h2", "at": at}]}}, {"outbox": {"$each": []}}, {"outbox": {"id": "e"}},
+              {"history": {"$each": [{"id": "h3"}], "$slice": -1}}, {"text": {"$each": [1]}}, {"fresh": 5}]
+    incs = [{"version": 1}, {"n": 2}, {"missing": 1}, {"text": 1}, {"version": True}]
+    update = {}
+    for operator, choices in (("$set", sets), ("$push", pushes), ("$inc", incs)):
+        if rng.random() < 0.7:
+            update[operator] = dict(rng.choice(choices))
+    return update or {"$inc": {"version": 1}}
+
+
+def test_a_save_changes_what_mongomock_changes():
+    import random
+    speedups.install()
+    rng = random.Random(7)
+    for round_ in range(300):
+        update, projection = _saves(rng), rng.choice([{"version": 1, "cancel_requested": 1, "history.id": 1},
+                                                      None, {"steps": 0}])
+        version = rng.choice([3, 3, 3, 4])
+        outcomes = []
+        for apply in (speedups._find_one_and_update, speedups._original_find_one_and_update):
+            coll = mongomock.MongoClient().db.orders
+            coll.create_index("scope", unique=True, sparse=True)
+            coll.insert_one(_order())
+            coll.insert_one({"_id": "ord_2", "version": 1, "scope": "dev-1:k2"})
+            try:
+                returned = apply(coll, {"_id": "ord_1", "version": version}, copy.deepcopy(update),
+                                 projection=copy.deepcopy(projection))
+                outcomes.append((returned, coll.find_one({"_id": "ord_1"})))
+            except Exception as error:  # the same refusal, and nothing applied
+                outcomes.append((type(error).__name__, coll.find_one({"_id": "ord_1"})))
+        assert outcomes[0] == outcomes[1], (round_, update)
+    assert speedups._find_one_and_update(mongomock.MongoClient().db.x, {"_id": "none"}, {"$set": {"a": 1}}) is None
 
 
 def _types(value):
