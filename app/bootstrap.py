@@ -127,8 +127,9 @@ def build(settings: Settings | None = None, **overrides) -> System:
     scheduler = Scheduler(repo, producer, settings)
 
     def on_write(order_id, doc, queued):
-        if queued:
-            relay.hint(order_id)
+        if queued:  # the events the write queued (or True: some)
+            relay.hint(order_id, context=isinstance(queued, list) and any(
+                event["topic"] == topics.CONTEXT for event in queued))
         scheduler.hint(order_id, doc)
     repo.on_write = on_write
     repo.on_history = saga.history_committed

@@ -192,7 +192,7 @@ def restore_orders(system, contexts: list[dict]) -> dict:
         for doc in fresh + stale:
             counts["orders"] += 1
             if doc["outbox"] or doc.get("next_wake_at"):  # the relay and the scheduler take it from here
-                system.repo.on_write(doc["_id"], doc, bool(doc["outbox"]))
+                system.repo.on_write(doc["_id"], doc, doc["outbox"])
     return counts
 
 

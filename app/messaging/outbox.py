@@ -24,15 +24,17 @@ class OutboxRelay:
         self.repo = repo
         self.producer = producer
         self.settings = settings
-        self._hints: set[str] = set()
+        self._hints: dict[str, bool] = {}  # order id -> a context record asked for
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._last_scan = 0.0
         self.published = 0
 
-    def hint(self, order_id: str) -> None:
+    def hint(self, order_id: str, context: bool = False) -> None:
+        """A write in this process queued events on the order; `context`: one of them asks for
+        a context record (the relay then reads the whole order at once, outbox included)."""
         with self._wake:
-            self._hints.add(order_id)
+            self._hints[order_id] = self._hints.get(order_id, False) or context
             self._wake.notify()
 
     def stop(self) -> None:
@@ -52,14 +54,16 @@ class OutboxRelay:
         with self._wake:
             if wait and not self._hints and not self._scan_due():
                 self._wake.wait(self.settings.relay_interval_s)
-            ids, self._hints = self._hints, set()
-        pending = [o for o in map(self.repo.outbox_of, ids) if o and o.get("outbox")]
+            ids, self._hints = self._hints, {}
+        # A context record needs the whole order; plain events need only the outbox.
+        whole = [self.repo.get(i) for i, context in ids.items() if context]
+        pending = [o for o in map(self.repo.outbox_of, [i for i, context in ids.items() if not context])
+                   if o and o.get("outbox")]
         if self._scan_due():
             self._last_scan = time.monotonic()
             pending += [o for o in self.repo.with_pending_outbox() if o["_id"] not in ids]
-        # A context record needs the whole order; plain events need only the outbox.
-        orders = [self.repo.get(o["_id"]) if any(e["topic"] == topics.CONTEXT for e in o["outbox"]) else o
-                  for o in pending]
+        orders = whole + [self.repo.get(o["_id"]) if any(e["topic"] == topics.CONTEXT for e in o["outbox"]) else o
+                          for o in pending]
         return self.publish([o for o in orders if o and o.get("outbox")])
 
     def _scan_due(self) -> bool:

@@ -50,7 +50,8 @@ def _coll():
 class OrderRepository:
     def __init__(self, history_cap: int = 20, on_write=None):
         self.history_cap = history_cap
-        # Hint for the relay (queued: new outbox events) and the scheduler (next_wake_at).
+        # Hint for the relay (queued: the outbox events the write added) and the scheduler
+        # (next_wake_at).
         self.on_write = on_write or (lambda order_id, doc, queued: None)
         # Told every history entry once committed (metrics and log events: app.observability.saga).
         self.on_history = lambda order_id, entries, doc: None
@@ -118,7 +119,7 @@ class OrderRepository:
                 _coll().insert_one(doc)
             except DuplicateKeyError:  # another process won the race with the same key
                 raise DuplicateOrder(_coll().find_one({"idempotency_scope": doc["idempotency_scope"]})["_id"])
-        self.on_write(doc["_id"], doc, True)
+        self.on_write(doc["_id"], doc, doc["outbox"])
         self.on_history(doc["_id"], doc.get("history", ()), doc)
         return doc
 
@@ -144,7 +145,7 @@ class OrderRepository:
             self._page_out_history(order_id)
         doc = {**before, **{k: v for k, v in update["$set"].items() if k in projection},
                "version": expected_version + 1}
-        self.on_write(order_id, {**changes, **doc}, bool(outbox))
+        self.on_write(order_id, {**changes, **doc}, list(outbox))
         self.on_history(order_id, history, doc)
         return doc
 
@@ -170,7 +171,7 @@ class OrderRepository:
         if doc is not None:
             if len(doc.get("history", [])) > self.history_cap:
                 self._page_out_history(order_id)
-            self.on_write(order_id, doc, True)
+            self.on_write(order_id, doc, outbox)
             self.on_history(order_id, history, doc)
         return doc
 
@@ -178,7 +179,7 @@ class OrderRepository:
         """Put back a whole order (rebuild from the context topic)."""
         with atomic():
             _coll().replace_one({"_id": doc["_id"]}, doc, upsert=True)
-        self.on_write(doc["_id"], doc, bool(doc.get("outbox")))
+        self.on_write(doc["_id"], doc, list(doc.get("outbox") or []))
 
     def update_fields(self, query: dict, update: dict) -> dict | None:
         """A small conditional update (task claims); no version bump; the context shows it."""
@@ -186,7 +187,7 @@ class OrderRepository:
         with atomic():
             doc = _coll().find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if doc is not None:
-            self.on_write(doc["_id"], doc, True)
+            self.on_write(doc["_id"], doc, [update["$push"]["outbox"]])
         return doc
 
     def remove_outbox(self, order_id: str, event_ids: list[str]) -> None:
