@@ -138,7 +138,14 @@ class OrderRun:
 
     def saved(self, fields: dict) -> None:
         """The save went through: `fields` are what it wrote and what it read back."""
-        written = {k: v for k, v in fields.items() if not k.startswith("steps.")}
         # Copies: the live lists and dicts keep changing, the stored ones must not.
-        self.doc = {**self.doc, **copy_plain(written), "steps": copy_plain(self.steps)}
+        steps = list(self.doc.get("steps", []))
+        written = {}
+        for key, value in fields.items():
+            if key.startswith("steps."):  # an entry that changed (one past the end: a new one)
+                index = int(key[len("steps."):])
+                steps[index:index + 1] = [copy_plain(value)]
+            else:
+                written[key] = copy_plain(value)
+        self.doc = {**self.doc, **written, "steps": steps}
         self.outbox, self.history = [], []
