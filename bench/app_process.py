@@ -1,6 +1,8 @@
-"""The system under test as `make run` serves it: `python -m app` (gunicorn, one worker process
-with threads; on the embedded default the saga worker, relay and scheduler are threads of it),
-started on a free port, watched from outside: its CPU from /proc, its metrics from /metrics."""
+"""The system under test as processes, watched from outside: its CPU from /proc, its metrics
+from /metrics. The app is `python -m app` as `make run` serves it (gunicorn, one worker process
+with threads; on the embedded default the saga worker, relay and scheduler are threads of it);
+optionally Kafka (`python -m app.messaging.broker`) and the bank (`python -m
+app.adapters.bank.server`) are processes of their own, as in the scaled-out shape."""
 import http.client
 import json
 import os
@@ -31,37 +33,61 @@ def children(pid: int) -> list[int]:
     return found
 
 
-class AppProcess:
-    """`python -m app` with PORT=0; `url` is what gunicorn printed; its log goes to `log_path`."""
+class ServiceProcess:
+    """`python -m <module>`; `address` is the first line it prints; its log goes to `log_path`."""
 
-    def __init__(self, log_path: Path, env: dict[str, str]):
+    def __init__(self, module: str, args: list[str], env: dict[str, str], log_path: Path):
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_path
+        self.name, self.log_path = module, log_path
         with open(log_path, "w") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, text=True,
-                                         stdout=subprocess.PIPE, stderr=log,
-                                         env={**os.environ, "PORT": "0", **env})
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url:
-            raise SystemExit(f"`python -m app` printed no address; see {log_path}")
-        parts = urlsplit(self.url)
-        self.host, self.port = parts.hostname, parts.port
-        self.workers = self._gunicorn_workers()
+            self.proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, text=True,
+                                         stdout=subprocess.PIPE, stderr=log, env={**os.environ, **env})
+        self.address = self.proc.stdout.readline().strip()
+        if not self.address:
+            raise SystemExit(f"`python -m {module}` printed no address; see {log_path}")
+        self.pids = [self.proc.pid]
 
-    def _gunicorn_workers(self, timeout: float = 30) -> list[int]:
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User and system CPU of the process and of the children it started (gunicorn's worker)."""
+        times = [cpu_seconds(pid) for pid in self.pids]
+        return sum(t[0] for t in times), sum(t[1] for t in times)
+
+    def stop(self, timeout: float = 40) -> int:
+        """SIGTERM (gunicorn stops its worker threads gracefully), then wait: the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
+
+    def _with_gunicorn_workers(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = children(self.proc.pid)
             if found:
-                return found
+                self.pids = [self.proc.pid, *found]
+                return
             time.sleep(0.05)
-        raise SystemExit("gunicorn started no worker process")
+        raise SystemExit(f"gunicorn ({self.name}) started no worker process")
 
-    def cpu_seconds(self) -> tuple[float, float]:
-        """User and system CPU of the gunicorn arbiter and its worker process (API, saga worker,
-        relay, Kafka clients)."""
-        times = [cpu_seconds(pid) for pid in (self.proc.pid, *self.workers)]
-        return sum(t[0] for t in times), sum(t[1] for t in times)
+
+class BankProcess(ServiceProcess):
+    def __init__(self, log_path: Path):
+        super().__init__("app.adapters.bank.server", ["--port", "0"], {}, log_path)
+        self._with_gunicorn_workers()
+
+
+class AppProcess(ServiceProcess):
+    """`python -m app` with PORT=0; `address` is the URL gunicorn printed."""
+
+    def __init__(self, log_path: Path, env: dict[str, str]):
+        super().__init__("app", [], {"PORT": "0", **env}, log_path)
+        parts = urlsplit(self.address)
+        self.host, self.port = parts.hostname, parts.port
+        self._with_gunicorn_workers()
+        self.worker_pid = self.pids[1]
 
     def get(self, path: str, token: str = ADMIN_TOKEN) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
@@ -73,7 +99,7 @@ class AppProcess:
             conn.close()
 
     def wait_ready(self, timeout: float = 90) -> None:
-        """/readyz: the store, Kafka, the model, and the worker's partition assignment."""
+        """/readyz: the store, Kafka, the model, and the workers' partition assignment."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -101,13 +127,3 @@ class AppProcess:
         return [sum(s.value for s in samples
                     if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
                 for name, labels in wanted]
-
-    def stop(self, timeout: float = 40) -> int:
-        """SIGTERM (gunicorn stops the worker threads gracefully), then wait: the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(10)

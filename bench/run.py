@@ -28,7 +28,7 @@ from pathlib import Path
 from app.config import Settings
 from app.messaging import topics
 from app.rebuild import read_topic
-from bench.app_process import ROOT, AppProcess
+from bench.app_process import ROOT, AppProcess, BankProcess, ServiceProcess
 from bench.load import HttpClient, order_body, run_clients_elsewhere
 from bench.tracker import DONE_STATUS, StatusTracker
 
@@ -48,6 +48,10 @@ def parse_args(argv=None):
     p.add_argument("--orders", type=int, default=None, help="timed orders (default 1000; --quick 200)")
     p.add_argument("--concurrency", type=int, default=20, help="client threads doing creates")
     p.add_argument("--workers", type=int, default=1, help="saga worker threads in the app process")
+    p.add_argument("--broker-process", action="store_true",
+                   help="Kafka in a process of its own (python -m app.messaging.broker), not inside the app")
+    p.add_argument("--bank-http", action="store_true",
+                   help="the bank as an HTTP service of its own (python -m app.adapters.bank.server)")
     p.add_argument("--rate", type=float, default=0.0,
                    help="open loop: total creates per second (default 0: closed loop, as fast as possible)")
     p.add_argument("--latency-orders", type=int, default=None,
@@ -164,16 +168,26 @@ def main(argv=None) -> dict:
     ceiling.check()
     before = ceiling.measure()
 
-    log(f"starting `python -m app` ({args.workers} saga worker thread(s))")
     env = {"ESCROW_EMBEDDED_WORKERS": str(args.workers)}
     if args.log_level:
         env["ESCROW_LOG_LEVEL"] = args.log_level
-    app = AppProcess(ROOT / "var" / "bench" / f"app-{os.getpid()}.log", env)
+    logs = ROOT / "var" / "bench"
+    services: dict[str, ServiceProcess] = {}
     try:
-        report = measure(app, args, wall_start)
+        if args.broker_process:
+            services["broker"] = ServiceProcess("app.messaging.broker", [], {}, logs / f"broker-{os.getpid()}.log")
+            env["ESCROW_KAFKA_BOOTSTRAP"] = services["broker"].address
+        if args.bank_http:
+            services["bank"] = BankProcess(logs / f"bank-{os.getpid()}.log")
+            env["ESCROW_BANK_URL"] = services["bank"].address
+        log(f"starting `python -m app` ({args.workers} saga worker thread(s)"
+            f"{', Kafka and the bank as processes of their own' if services else ''})")
+        services["app"] = app = AppProcess(logs / f"app-{os.getpid()}.log", env)
+        report = measure(app, services, args, wall_start)
     finally:
-        log("stopping the app")
-        app.stop()
+        log("stopping the system")
+        for service in reversed(services.values()):
+            service.stop()
     after = ceiling.measure()
 
     rates = (before["engine_ceiling_per_s"], after["engine_ceiling_per_s"])
@@ -196,14 +210,14 @@ def main(argv=None) -> dict:
     return report
 
 
-def measure(app: AppProcess, args, wall_start: float) -> dict:
+def measure(app: AppProcess, services: dict, args, wall_start: float) -> dict:
     app.wait_ready()
     bootstrap = app.kafka_bootstrap()
     tracker = StatusTracker(bootstrap, Settings().topic(topics.EVENTS))
     passports = itertools.count(1)
 
     # --- warm up: caches, the first of each code path -----------------------------------------
-    log(f"warming up ({app.url}, gunicorn worker pid {app.workers[0]})")
+    log(f"warming up ({app.address}, gunicorn worker pid {app.worker_pid})")
     warm = HttpClient(app.port)
     warm_ids = [warm.create(order_body(n), f"bench-{n}") for n in itertools.islice(passports, min(20, args.orders))]
     done = tracker.wait(warm_ids, time.monotonic() + 60)
@@ -218,14 +232,16 @@ def measure(app: AppProcess, args, wall_start: float) -> dict:
         for _ in range(orders):  # reserve the passports the client process will use
             next(passports)
         accepted0, requests0 = app.metrics(*HTTP_COUNTS)
-        profiler = Profiler(profile, app.workers[0]) if profile else None
-        cpu0, t0 = app.cpu_seconds(), time.perf_counter()
+        profiler = Profiler(profile, app.worker_pid) if profile else None
+        cpu0, t0 = {name: s.cpu_seconds() for name, s in services.items()}, time.perf_counter()
         results, errors, connections = run_clients_elsewhere(app.port, first, orders, args.concurrency, rate)
         api_done = time.perf_counter()
         ids = [r[0] for r in results]
         deadline = time.monotonic() + max(5.0, args.timeout - (time.monotonic() - wall_start))
         all_done = tracker.wait(ids, deadline)
-        user, system = (now - then for now, then in zip(app.cpu_seconds(), cpu0))
+        used = {name: [now - then for now, then in zip(s.cpu_seconds(), cpu0[name])]
+                for name, s in services.items()}
+        user, system = (sum(u[i] for u in used.values()) for i in (0, 1))
         cpu = user + system
         if profiler:
             profiler.stop()
@@ -250,6 +266,8 @@ def measure(app: AppProcess, args, wall_start: float) -> dict:
             "saga_p50_ms": round(percentile(saga_ms, 50), 1),
             "saga_p99_ms": round(percentile(saga_ms, 99), 1),
             "cpu_ms_per_saga": round(cpu * 1000 / len(done), 2) if done else None,
+            "cpu_ms_per_saga_by_process": {name: round(sum(u) * 1000 / len(done), 2) if done else None
+                                           for name, u in used.items()},
             "cpu_system_share": round(system / cpu, 2) if cpu else None,  # the kernel's part
             "cpu_cores_busy": round(cpu / window, 2) if window > 0 else None,
             "http_requests": int(requests), "http_connections_accepted": int(accepted),
@@ -267,7 +285,7 @@ def measure(app: AppProcess, args, wall_start: float) -> dict:
     if args.latency_orders and paced_rate:
         log(f"latency phase: {args.latency_orders} orders at {paced_rate}/s, {args.concurrency} clients")
         paced = timed_phase(args.latency_orders, paced_rate)
-    rss = rss_mb(app.workers[0])
+    rss = rss_mb(app.worker_pid)
     sizes = context_sizes(read_topic(bootstrap, Settings().topic(topics.CONTEXT)), saturated["ids"][-10:])
     tracker.close()
 
@@ -286,6 +304,8 @@ def measure(app: AppProcess, args, wall_start: float) -> dict:
         **sizes,
         "concurrency": args.concurrency,
         "workers": args.workers,
+        "kafka": "its own process" if args.broker_process else "inside the app (embedded mock cluster)",
+        "bank": "HTTP service of its own" if args.bank_http else "inside the app (simulator)",
         "server": "gunicorn gthread (python -m app)",
         "mode": "http keep-alive" + (f", open loop {args.rate}/s" if args.rate else ", closed loop"),
     }
