@@ -8,7 +8,9 @@ import mongomock.store
 import pytest
 from bson import ObjectId
 
+from app.store import mongomock_lookup as lookup
 from app.store import mongomock_speedups as speedups
+from app.store import mongomock_updates as updates
 
 MSK = timezone(timedelta(hours=3))
 VALUES = [
@@ -78,8 +80,8 @@ def test_a_collection_answers_the_same_with_and_without_them():
                  mongomock.collection.copy, mongomock.collection.version,
                  mongomock.helpers.patch_datetime_awareness_in_document)
     try:
-        mongomock.collection.Collection._iter_documents = speedups._original_iter_documents
-        mongomock.collection.Collection._update = speedups._original_update
+        mongomock.collection.Collection._iter_documents = lookup._original_iter_documents
+        mongomock.collection.Collection._update = updates._original_update
         mongomock.collection._copy_field = speedups._original_copy_field
         mongomock.helpers.patch_datetime_awareness_in_document = speedups._original_patch_datetimes
         import copy
@@ -130,10 +132,10 @@ def test_a_unique_index_answers_like_a_scan():
     originals = (mongomock.collection.Collection._iter_documents, mongomock.collection.Collection._update,
                  store.__setitem__, store.__delitem__, store.drop)
     try:
-        mongomock.collection.Collection._iter_documents = speedups._original_iter_documents
-        mongomock.collection.Collection._update = speedups._original_update
-        store.__setitem__, store.__delitem__ = speedups._original_setitem, speedups._original_delitem
-        store.drop = speedups._original_drop
+        mongomock.collection.Collection._iter_documents = lookup._original_iter_documents
+        mongomock.collection.Collection._update = updates._original_update
+        store.__setitem__, store.__delitem__ = lookup._original_setitem, lookup._original_delitem
+        store.drop = lookup._original_drop
         without = scenario()
     finally:
         (mongomock.collection.Collection._iter_documents, mongomock.collection.Collection._update,
@@ -167,7 +169,7 @@ def test_pulling_by_values_removes_what_mongomock_removes(document, pull):
             mongomock.collection.Collection._apply_update_document = original
         return modified, coll.find_one({"_id": "o"})
 
-    assert pulled(speedups._apply_update_document) == pulled(speedups._original_apply_update)
+    assert pulled(updates._apply_update_document) == pulled(updates._original_apply_update)
 
 
 def _order():
@@ -204,7 +206,7 @@ def test_a_save_changes_what_mongomock_changes():
                                                       None, {"steps": 0}])
         version = rng.choice([3, 3, 3, 4])
         outcomes = []
-        for apply in (speedups._find_one_and_update, speedups._original_find_one_and_update):
+        for apply in (updates._find_one_and_update, updates._original_find_one_and_update):
             coll = mongomock.MongoClient().db.orders
             coll.create_index("scope", unique=True, sparse=True)
             coll.insert_one(_order())
@@ -216,7 +218,7 @@ def test_a_save_changes_what_mongomock_changes():
             except Exception as error:  # the same refusal, and nothing applied
                 outcomes.append((type(error).__name__, coll.find_one({"_id": "ord_1"})))
         assert outcomes[0] == outcomes[1], (round_, update)
-    assert speedups._find_one_and_update(mongomock.MongoClient().db.x, {"_id": "none"}, {"$set": {"a": 1}}) is None
+    assert updates._find_one_and_update(mongomock.MongoClient().db.x, {"_id": "none"}, {"$set": {"a": 1}}) is None
 
 
 def _types(value):
