@@ -28,6 +28,7 @@ from app.store.orders import OrderRepository
 from app.store.users import password_hash, token_hash
 from app.worker.consumer import CommandConsumer
 from app.worker.process_manager import ProcessManager
+from app.worker import affinity
 from app.worker.scheduler import Scheduler
 from handlers import registry
 from handlers.base import Services
@@ -62,14 +63,16 @@ class System:
     embedded_kafka: object = None
     consumers: list = field(default_factory=list)
     threads: list = field(default_factory=list)
+    background_cpu: int | None = None  # where start_background's threads run (None: anywhere)
 
     def start_background(self, workers: int | None = None) -> None:
         """Relay, scheduler and worker threads (the embedded default runs them in-process).
 
         They share one interpreter lock with the API threads; switching it more often keeps
-        API latency low while a worker thread runs a saga.
+        API latency low while a worker thread runs a saga. They run on one CPU (app.worker.affinity).
         """
         sys.setswitchinterval(0.001)
+        self.background_cpu = affinity.background_cpu(self.settings.background_cpu, self.settings.embedded)
         self._spawn("outbox-relay", self.relay.run)
         self._spawn("scheduler", self.scheduler.run)
         for n in range(workers if workers is not None else self.settings.embedded_workers):
@@ -83,7 +86,10 @@ class System:
         return consumer
 
     def _spawn(self, name, target) -> threading.Thread:
-        thread = threading.Thread(target=target, name=name, daemon=True)
+        def run():
+            affinity.pin_this_thread(self.background_cpu)
+            target()
+        thread = threading.Thread(target=run, name=name, daemon=True)
         thread.start()
         self.threads.append(thread)
         return thread
