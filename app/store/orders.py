@@ -58,6 +58,11 @@ class OrderRepository:
     def count(self, query: dict) -> int:
         return _coll().count_documents(query)
 
+    def cancel_request(self, order_id: str) -> dict:
+        """The order's accepted cancel ({} if none): one small read by id."""
+        doc = _coll().find_one({"_id": order_id}, {"cancel_requested": 1})
+        return (doc or {}).get("cancel_requested") or {}
+
     def by_idempotency_key(self, company: str, key: str) -> dict | None:
         return _coll().find_one({"idempotency_scope": idempotency_scope(company, key)})
 

@@ -38,6 +38,9 @@ class OrderRun:
         self.outbox: list[dict] = []
         self.history: list[dict] = []
         self.actor = "process"  # who caused what this run does (the command's actor)
+        # Forward service calls STARTED in the saved state: a run that died may have made them.
+        self.waiting_at_load = {c.task_id for c in instance.pending_service_calls()
+                                if not c.compensates} if doc.get("process") else set()
 
     # --- what the handlers see ------------------------------------------------------------
     def order_view(self) -> dict:
@@ -47,7 +50,8 @@ class OrderRun:
 
     # --- changes ----------------------------------------------------------------------------
     def mark_applied(self, command_id: str) -> None:
-        self.applied = (self.applied + [command_id])[-self.settings.applied_commands_cap:]
+        if command_id not in self.applied:
+            self.applied = (self.applied + [command_id])[-self.settings.applied_commands_cap:]
 
     def note(self, actor: str, action: str, **detail) -> None:
         self.history.append(history_entry(actor, action, at=self.now, **detail))

@@ -30,6 +30,11 @@ class OrderMissing(Exception):
     pass
 
 
+def accepted(doc: dict, field: str, command_id: str) -> bool:
+    """Whether the API accepted this command on the order (`field`: signature_accepted, ...)."""
+    return (doc.get(field) or {}).get("command_id") == command_id
+
+
 class ProcessManager:
     def __init__(self, repo, catalog, handlers: dict, services, settings, clock=utcnow,
                  boundary_hook=None):
@@ -98,12 +103,12 @@ class ProcessManager:
         if command.type == cmd.START:
             run.note(command.actor, "process.started", model=run.doc["model"])
         elif command.type == cmd.CANCEL:
-            self._cancel(run, command.actor, p.get("reason", ""))
+            self._apply_cancel_request(run)  # as the API accepted it on the order
         elif command.type == cmd.COMPLETE_TASK:
             self._complete_user_task(run, p["task_id"], p.get("data", {}), command.actor)
         elif command.type == cmd.SIGNATURE_CONFIRMED:
             task = next((t for t in inst.ready_user_tasks() if t.step == "sign_order"), None)
-            if task:
+            if task and accepted(run.doc, "signature_accepted", command.id):
                 self._complete_user_task(run, task.task_id, {"signed": True}, command.actor,
                                          record=False)
                 run.note(command.actor, "order.signed", evidence=p.get("evidence", {}))
@@ -116,14 +121,27 @@ class ProcessManager:
             self._resolve_incident(run, p["incident_id"], command.actor, p.get("reason", ""))
         # WAKE needs nothing: advancing fires due timers and due retries.
 
-    def _cancel(self, run: OrderRun, actor: str, reason: str) -> None:
-        if run.inst.is_completed():
+    def _apply_cancel_request(self, run: OrderRun) -> None:
+        """Act on the cancel the API accepted on the order (`cancel_requested`), once.
+
+        The API accepts either a cancel or a signature, never both (one conditional write), and
+        the worker applies only what the order says was accepted: both are never applied. The
+        API wrote the history entry `order.cancel_requested`; the status change records the rest.
+        """
+        request = run.doc.get("cancel_requested") or {}
+        if not request or request.get("command_id") in run.applied:
             return
+        run.mark_applied(request["command_id"])
+        if run.inst.is_completed() or run.doc.get("signature_accepted"):
+            return
+        actor = request.get("actor", "api")
         for incident in run.incidents:
             if incident["status"] == "open":
                 run.close_incident(incident, actor, "superseded", "order cancelled")
-        run.inst.send_message("cancel_order", {"reason": reason})
-        run.note(actor, "order.cancel_requested", reason=reason)
+        interrupted = [c for c in run.inst.pending_service_calls() if self._may_have_run(run, c)]
+        if run.inst.send_message("cancel_order", {"reason": request.get("reason", "")}):
+            for call in interrupted:
+                self._count_as_done(run, call)
 
     def _complete_user_task(self, run, task_id, data, actor, record=True) -> None:
         task = next((t for t in run.inst.ready_user_tasks() if t.task_id == task_id), None)
@@ -192,14 +210,41 @@ class ProcessManager:
     def _next_call(self, run: OrderRun):
         """The next service call that is due, after acting on a cancel that came meanwhile."""
         run.now = self.clock()
-        request = run.doc.get("cancel_requested") or {}
-        if request and request.get("command_id") not in run.applied:
+        if self._cancel_pending(run):
             # The API marks a cancel on the document at once; act on it between steps.
-            self._cancel(run, request.get("actor", "api"), request.get("reason", ""))
-            run.mark_applied(request["command_id"])
+            self._apply_cancel_request(run)
             run.inst.advance(run.now)
             run.refresh()
         return self._next_due_call(run)
+
+    @staticmethod
+    def _cancel_pending(run: OrderRun) -> bool:
+        request = run.doc.get("cancel_requested") or {}
+        return bool(request) and request.get("command_id") not in run.applied
+
+    def _cancel_arrived(self, run: OrderRun) -> bool:
+        """Right before a step's handler: has a cancel been accepted that this run has not
+        acted on? One small read by id (the cancel flag only), so that no step starts after a
+        cancel was accepted; a save reads the flag back too, read-only steps do not save."""
+        if not run.doc.get("cancel_requested"):
+            run.doc["cancel_requested"] = self.repo.cancel_request(run.doc["_id"])
+        return self._cancel_pending(run)
+
+    def _may_have_run(self, run: OrderRun, call) -> bool:
+        """Whether a pending forward call may already have taken effect: its task was waiting
+        in the saved state (a run that died after calling it leaves it so), or this run tried
+        it (a timeout may come after the effect). Lookups change nothing."""
+        if call.compensates or getattr(self.handlers.get(call.handler), "read_only", False):
+            return False
+        entry = step_book.find(run.steps, call.step)
+        return call.task_id in run.waiting_at_load or bool(
+            entry and entry["task_id"] == call.task_id and entry["attempts"])
+
+    def _count_as_done(self, run: OrderRun, call) -> None:
+        """An interrupted call that may have taken effect is compensated with its scope."""
+        run.inst.count_as_done(call.task_id)
+        run.note("worker", "step.interrupted", step=call.step, handler=call.handler,
+                 detail="its call may have taken effect: compensated with the others")
 
     def _next_due_call(self, run: OrderRun):
         if any(i["status"] == "open" and i["task_id"] is None for i in run.incidents):
@@ -234,6 +279,8 @@ class ProcessManager:
                              idempotency_key=key, attempt=record["attempts"] + 1,
                              services=self.services, settings=self.settings, now=run.now)
         self.boundary("before_handler", run, step=call.step, handler=call.handler)
+        if not call.compensates and self._cancel_arrived(run):
+            return False  # the loop acts on the cancel; this step does not start
         record["attempts"] += 1
         try:
             outcome = self.handlers[call.handler](step_call)
@@ -272,7 +319,8 @@ class ProcessManager:
         if call.compensates:
             return self._compensation_failed(run, call, error, record["attempts"])
         step_book.find(run.steps, call.step)["state"] = "failed"
-        self._throw(run, call, STEP_FAILED, error, record["attempts"])
+        if self._throw(run, call, STEP_FAILED, error, record["attempts"]) and self._may_have_run(run, call):
+            self._count_as_done(run, call)  # a timeout may have come after the effect
 
     def _business_failure(self, run: OrderRun, call, record: dict, error: BusinessError) -> None:
         record.update(error=error.message, retry_at=None, finished_at=run.now)
@@ -289,25 +337,26 @@ class ProcessManager:
         run.inst.mark_compensation_failed(call.task_id)
         run.open_incident(call.compensates, call.task_id, call.handler, error, attempts)
 
-    def _throw(self, run: OrderRun, call, code: str, message: str, attempts: int) -> None:
-        """Hand the failure to the model.
+    def _throw(self, run: OrderRun, call, code: str, message: str, attempts: int) -> bool:
+        """Hand the failure to the model; True if the model caught it.
 
         A business code the model does not catch is a failed step (rolled back like one);
         if the model catches nothing at all, an operator gets an incident.
         """
         try:
             run.inst.fail_service(call.task_id, code, message)
-            return
+            return True
         except UnhandledBpmnError:
             pass
         try:
             if code != STEP_FAILED:
                 run.inst.fail_service(call.task_id, STEP_FAILED, f"{code}: {message}")
-                return
+                return True
         except UnhandledBpmnError:
             pass
         log.warning("order %s: BPMN error %s not handled by the model", run.doc["_id"], code)
         run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
+        return False
 
     def _save(self, run: OrderRun, publish_context: bool) -> None:
         """Write what changed since the last save; nothing at all when nothing did."""
