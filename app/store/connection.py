@@ -3,6 +3,12 @@ import threading
 from contextlib import nullcontext
 
 import mongoengine
+from pymongo.errors import ConnectionFailure, WTimeoutError
+
+# The store cannot be reached (or did not confirm a write in time): worth trying again later,
+# never a reason to give up on a message. (ConnectionFailure covers AutoReconnect,
+# NetworkTimeout, NotPrimaryError and ServerSelectionTimeoutError.)
+STORE_UNAVAILABLE = (ConnectionFailure, WTimeoutError)
 
 _write_lock = threading.RLock()
 _is_mock = False

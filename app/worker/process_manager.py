@@ -6,6 +6,7 @@ state is saved with a version check after every step that changed something in t
 stable across redeliveries, and the Kafka offset is committed only after the save.
 """
 import logging
+from dataclasses import asdict
 
 from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
@@ -14,7 +15,7 @@ from app.messaging import commands as cmd
 from app.store import process_state
 from app.store.orders import ConcurrencyError, history_entry
 from app.worker import steps as step_book
-from app.worker.order_run import OrderRun, new_incident
+from app.worker.order_run import OrderRun, new_incident, status_changed
 from app.worker.retry import next_attempt_at
 from handlers.base import BusinessError, StepCall, TransientError
 
@@ -30,11 +31,6 @@ class OrderMissing(Exception):
     pass
 
 
-def accepted(doc: dict, field: str, command_id: str) -> bool:
-    """Whether the API accepted this command on the order (`field`: signature_accepted, ...)."""
-    return (doc.get(field) or {}).get("command_id") == command_id
-
-
 class ProcessManager:
     def __init__(self, repo, catalog, handlers: dict, services, settings, clock=utcnow,
                  boundary_hook=None):
@@ -48,7 +44,7 @@ class ProcessManager:
 
     def boundary(self, name: str, run: OrderRun, **info) -> None:
         if self.boundary_hook:
-            self.boundary_hook(name, run.doc["_id"], info)
+            self.boundary_hook(name, run.doc["_id"], {"version": run.doc.get("version"), **info})
 
     # --- entry ----------------------------------------------------------------------------
     def handle(self, command: cmd.Command) -> None:
@@ -59,17 +55,24 @@ class ProcessManager:
                 log.info("order %s changed under us; reloading", command.order_id)
         raise ConcurrencyError(command.order_id)
 
-    def record_failure(self, command: cmd.Command, error: Exception) -> None:
-        """A command that could not be handled becomes a visible incident on its order
-        (besides the dead letter); an operator's retry runs the saga again."""
-        order = self.repo.get(command.order_id)
+    def record_failure(self, order_id: str, what: str, error: str,
+                       command: cmd.Command | None = None) -> None:
+        """A command (or message) that could not be handled becomes a visible incident on its
+        order (besides the dead letter). The incident keeps the command: an operator's retry
+        applies it again and runs the saga."""
+        order = self.repo.get(order_id)
         if order is None or statuses.is_final(order["status"]):
             return
-        incident = new_incident(command.order_id, f"command {command.type}", None, None,
-                                f"{type(error).__name__}: {error}", 1, self.clock())
-        self.repo.append(command.order_id, history=[
-            history_entry("worker", "incident.opened", incident_id=incident["id"], error=incident["error"]),
-            history_entry("worker", "status", **{"from": order["status"], "to": statuses.INCIDENT})],
+        now = self.clock()
+        incident = new_incident(order_id, what, None, None, error, 1, now)
+        if command is not None:
+            incident["command"] = asdict(command)
+        events = [] if order["status"] == statuses.INCIDENT else \
+            [status_changed(order_id, order["status"], statuses.INCIDENT, now)]
+        self.repo.append(order_id, outbox=events, history=[
+            history_entry("worker", "incident.opened", at=now, incident_id=incident["id"], error=incident["error"]),
+            *[history_entry("worker", "status", at=now, **{"from": order["status"], "to": statuses.INCIDENT})
+              for _ in events]],
             set_fields={"status": statuses.INCIDENT}, push={"incidents": incident})
 
     def _handle_once(self, command: cmd.Command) -> None:
@@ -79,6 +82,9 @@ class ProcessManager:
         run = self._load(doc)
         run.actor = command.actor
         self.boundary("loaded", run, command=command.type)
+        # An accepted signature goes first, whatever this command is: a code timer that fires
+        # meanwhile must not expire a signature the API already accepted.
+        self._apply_accepted_signature(run, command)
         if command.id not in run.applied:
             self._apply(run, command)
             run.mark_applied(command.id)
@@ -107,11 +113,8 @@ class ProcessManager:
         elif command.type == cmd.COMPLETE_TASK:
             self._complete_user_task(run, p["task_id"], p.get("data", {}), command.actor)
         elif command.type == cmd.SIGNATURE_CONFIRMED:
-            task = next((t for t in inst.ready_user_tasks() if t.step == "sign_order"), None)
-            if task and accepted(run.doc, "signature_accepted", command.id):
-                self._complete_user_task(run, task.task_id, {"signed": True}, command.actor,
-                                         record=False)
-                run.note(command.actor, "order.signed", evidence=p.get("evidence", {}))
+            log.warning("order %s: signature %s was not accepted on the order; ignored",
+                        command.order_id, command.id)  # an accepted one was applied on load
         elif command.type == cmd.NEW_CODE_REQUESTED:
             inst.send_message("new_code_requested", {})
             run.note(command.actor, "signature.code_requested")
@@ -120,6 +123,24 @@ class ProcessManager:
         elif command.type == cmd.RESOLVE_INCIDENT:
             self._resolve_incident(run, p["incident_id"], command.actor, p.get("reason", ""))
         # WAKE needs nothing: advancing fires due timers and due retries.
+
+    def _apply_accepted_signature(self, run: OrderRun, command: cmd.Command) -> None:
+        """Complete the signing task with the signature the API accepted (`signature_accepted`),
+        once. Never together with a cancel: the API accepts one of the two."""
+        request = run.doc.get("signature_accepted") or {}
+        if not request or request["command_id"] in run.applied or run.doc.get("cancel_requested"):
+            return
+        run.mark_applied(request["command_id"])
+        task = next((t for t in run.inst.ready_user_tasks() if t.step == "sign_order"), None)
+        if task is None:
+            return
+        if command.id == request["command_id"]:
+            evidence = command.payload.get("evidence", {})
+        else:  # another command came first; the evidence is the signing service's
+            evidence = (self.services.signing.state(run.doc["_id"], run.now) or {}).get("evidence", {})
+        actor = request.get("actor", command.actor)
+        self._complete_user_task(run, task.task_id, {"signed": True}, actor, record=False)
+        run.note(actor, "order.signed", evidence=evidence)
 
     def _apply_cancel_request(self, run: OrderRun) -> None:
         """Act on the cancel the API accepted on the order (`cancel_requested`), once.
@@ -160,8 +181,12 @@ class ProcessManager:
         if incident is None:
             return
         run.close_incident(incident, actor, "retried")
-        if incident["task_id"] is None:
-            return  # a command that failed: running the saga again is the retry
+        if incident["task_id"] is None:  # a command that failed: apply it again, run the saga
+            failed = cmd.Command(**incident["command"]) if incident.get("command") else None
+            if failed is not None and failed.id not in run.applied:
+                self._apply(run, failed)
+                run.mark_applied(failed.id)
+            return
         entry = self._entry_for_task(run, incident["task_id"])
         if entry is not None:
             record = entry.get("compensation") if entry.get("compensation", {}).get("task_id") == incident["task_id"] else entry
@@ -190,7 +215,8 @@ class ProcessManager:
         """Advance until the process waits (user task, timer, retry back-off, incident, end).
 
         A save after each step with a bank effect (a crash before it repeats the step with the
-        same idempotency key); read-only steps are saved with the next one. The pass's last save
+        same idempotency key); read-only steps are saved before the next step with a bank
+        effect (one save per pass, not per lookup). The pass's last save
         also publishes the context record (escrow.order-context): a context a few steps behind
         is safe to resume from, for the same reason.
         """
@@ -199,13 +225,24 @@ class ProcessManager:
         call = self._next_call(run)
         if call is None:
             return self._save(run, publish_context=True)
+        shown = set(run.waiting_at_load)  # calls the saved state shows waiting
         while call is not None:
+            if call.task_id not in shown and self._has_effect(call):
+                # Write ahead: a bank call is made only from a saved state that shows it waiting
+                # (after lookups, which are not saved on their own), so that after a crash a
+                # cancel or a rollback knows the call may have happened.
+                self._save(run, publish_context=False)
             checkpoint = self._run_call(run, call)
             run.inst.advance(run.now)
             run.refresh()
             call = self._next_call(run)
             if checkpoint or call is None:
                 self._save(run, publish_context=call is None)
+                shown = {call.task_id} if call is not None else set()
+
+    def _has_effect(self, call) -> bool:
+        """A forward call that changes something in the bank (not a lookup, not an undo)."""
+        return not call.compensates and not getattr(self.handlers.get(call.handler), "read_only", False)
 
     def _next_call(self, run: OrderRun):
         """The next service call that is due, after acting on a cancel that came meanwhile."""
@@ -234,7 +271,7 @@ class ProcessManager:
         """Whether a pending forward call may already have taken effect: its task was waiting
         in the saved state (a run that died after calling it leaves it so), or this run tried
         it (a timeout may come after the effect). Lookups change nothing."""
-        if call.compensates or getattr(self.handlers.get(call.handler), "read_only", False):
+        if not self._has_effect(call):
             return False
         entry = step_book.find(run.steps, call.step)
         return call.task_id in run.waiting_at_load or bool(
@@ -278,21 +315,25 @@ class ProcessManager:
         step_call = StepCall(order_id=run.doc["_id"], order=run.order_view(), params=call.params,
                              idempotency_key=key, attempt=record["attempts"] + 1,
                              services=self.services, settings=self.settings, now=run.now)
-        self.boundary("before_handler", run, step=call.step, handler=call.handler)
+        self.boundary("before_handler", run, step=call.step, handler=call.handler,
+                      compensates=call.compensates, attempt=record["attempts"] + 1)
         if not call.compensates and self._cancel_arrived(run):
             return False  # the loop acts on the cancel; this step does not start
         record["attempts"] += 1
         try:
             outcome = self.handlers[call.handler](step_call)
         except TransientError as error:
-            self.boundary("after_handler", run, step=call.step, handler=call.handler, error=str(error))
+            self.boundary("after_handler", run, step=call.step, handler=call.handler,
+                          compensates=call.compensates, attempt=record["attempts"], error=str(error))
             self._transient_failure(run, call, record, str(error))
             return True
         except BusinessError as error:
-            self.boundary("after_handler", run, step=call.step, handler=call.handler, error=error.code)
+            self.boundary("after_handler", run, step=call.step, handler=call.handler,
+                          compensates=call.compensates, attempt=record["attempts"], error=error.code)
             self._business_failure(run, call, record, error)
             return True
-        self.boundary("after_handler", run, step=call.step, handler=call.handler)
+        self.boundary("after_handler", run, step=call.step, handler=call.handler,
+                      compensates=call.compensates, attempt=record["attempts"])
         run.results.update(outcome.results)
         self._finish_call(run, call, outcome.variables)
         return not getattr(self.handlers[call.handler], "read_only", False)
