@@ -83,7 +83,7 @@ class OrderCreateSchema(Schema):
 
 class OrderCreatedSchema(Schema):
     id = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
 
 
 class StepSchema(Schema):
@@ -107,7 +107,7 @@ class HistorySchema(Schema):
 
 class OrderSummarySchema(Schema):
     id = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
     company = fields.String()
     project = fields.Dict()
     created_by = fields.String()

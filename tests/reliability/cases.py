@@ -16,7 +16,8 @@ from app.store.documents import HistoryEntry, Order
 from tests.reliability.plant import Crash, Plant
 from tests.reliability.scenarios import Action, Scenario
 
-TOKENS = {"manager": "demo-manager-1", "backoffice": "demo-backoffice", "admin": "demo-admin"}
+TOKENS = {"manager": "demo-manager-1", "manager-2": "demo-manager-2", "backoffice": "demo-backoffice",
+          "admin": "demo-admin"}
 CODE = re.compile(r"\b(\d{6})\b")
 QUIET_S = 0.02          # an order counts as settled when nothing happened to it this long
 LOOK = {"status": 1, "outbox.id": 1, "applied_commands": 1, "steps.name": 1, "steps.state": 1,
@@ -78,15 +79,37 @@ class Runner:
         self.client = client
         self.system = plant.system
 
+    # --- single orders, driven by hand ----------------------------------------------------------
+    def create(self, match: str = "none", who: str = "manager", passport: tuple | None = None,
+               project: str = "p-dev1-sunrise", blocked: bool = False) -> str:
+        """A new order whose buyer matches `match` client records (none/one/many)."""
+        n = next(_passports)
+        passport = passport or new_passport(n)
+        self._seed(match, passport, n)
+        body = {**order_body(passport, blocked=blocked), "project_id": project}
+        response = self.client.post("/api/v1/orders", json=body, headers=auth(who))
+        assert response.status_code == 202, response.get_json()
+        return response.get_json()["id"]
+
+    def pump_until(self, condition, timeout_s: float = 30.0):
+        """Run the worker process until `condition()` is truthy; its value."""
+        deadline = time.monotonic() + timeout_s
+        while not (value := condition()):
+            assert time.monotonic() < deadline, "the worker did not get there in time"
+            self.plant.step()
+        return value
+
+    def wait_status(self, order_id: str, *wanted: str) -> dict:
+        return self.pump_until(lambda: (d := self.system.repo.get(order_id)) and d["status"] in wanted
+                               and not d.get("outbox") and d)
+
+    def code(self, order_id: str) -> str:
+        [newest, *_] = self.plant.sms.list(order_id=order_id)
+        return CODE.search(newest["text"]).group(1)
+
     # --- one case ----------------------------------------------------------------------------
     def start(self, case: Case) -> None:
-        n = next(_passports)
-        passport = ("49" + f"{n // 1_000_000:02d}", f"{n % 1_000_000:06d}")
-        self._seed(case.scenario.match, passport, n)
-        body = order_body(passport, blocked=case.scenario.blocked)
-        response = self.client.post("/api/v1/orders", json=body, headers=_auth("manager"))
-        assert response.status_code == 202, response.get_json()
-        case.order_id = response.get_json()["id"]
+        case.order_id = self.create(case.scenario.match, blocked=case.scenario.blocked)
         case.started = case.last_activity = time.monotonic()
         self.plant.variables[case.order_id] = dict(case.scenario.variables)
         self.plant.hooks[case.order_id] = lambda component, boundary, info: self._hit(case, component, boundary, info)
@@ -203,7 +226,7 @@ class Runner:
         getattr(self, f"_do_{action.do}")(case, *action.args)
 
     def _post(self, path: str, who: str, json=None):
-        return self.client.post(path, json=json if json is not None else {}, headers=_auth(who))
+        return self.client.post(path, json=json if json is not None else {}, headers=auth(who))
 
     def _do_sign(self, case: Case) -> None:
         response = self._post(f"/api/v1/orders/{case.order_id}/signature", "manager", {"code": self._code(case)})
@@ -245,8 +268,7 @@ class Runner:
         _expect(case, response, 202, how)
 
     def _code(self, case: Case) -> str:
-        [newest, *_] = self.plant.sms.list(order_id=case.order_id)
-        return CODE.search(newest["text"]).group(1)
+        return self.code(case.order_id)
 
     # --- many cases --------------------------------------------------------------------------
     def run(self, cases: list[Case], on_done=None, at_once: int = 64, timeout_s: float = 60.0) -> None:
@@ -294,6 +316,10 @@ def outcome_of(system, doc: dict) -> Outcome:
                if v is None or isinstance(v, (bool, int)) or (isinstance(v, str) and not any(c.isdigit() for c in v))})
 
 
+def new_passport(n: int) -> tuple:
+    return "49" + f"{n // 1_000_000:02d}", f"{n % 1_000_000:06d}"
+
+
 def order_body(passport: tuple, blocked: bool = False) -> dict:
     year = utcnow().year
     return {
@@ -307,7 +333,7 @@ def order_body(passport: tuple, blocked: bool = False) -> dict:
                       "inn": "500100732259", "snils": "112-233-445 95"}}
 
 
-def _auth(who: str) -> dict:
+def auth(who: str) -> dict:
     return {"Authorization": f"Bearer {TOKENS[who]}"}
 
 
