@@ -6,16 +6,16 @@ state is saved with a version check after every step that changed something in t
 stable across redeliveries, and the Kafka offset is committed only after the save.
 """
 import logging
-from dataclasses import asdict
 
 from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
 from app.engine import UnhandledBpmnError
 from app.messaging import commands as cmd
 from app.store import process_state
-from app.store.orders import ConcurrencyError, history_entry
+from app.store.orders import ConcurrencyError
 from app.worker import steps as step_book
-from app.worker.order_run import OrderRun, new_incident, status_changed
+from app.worker import incidents
+from app.worker.order_run import OrderRun
 from app.worker.retry import next_attempt_at
 from handlers.base import BusinessError, StepCall, TransientError
 
@@ -57,23 +57,8 @@ class ProcessManager:
 
     def record_failure(self, order_id: str, what: str, error: str,
                        command: cmd.Command | None = None) -> None:
-        """A command (or message) that could not be handled becomes a visible incident on its
-        order (besides the dead letter). The incident keeps the command: an operator's retry
-        applies it again and runs the saga."""
-        order = self.repo.get(order_id)
-        if order is None or statuses.is_final(order["status"]):
-            return
-        now = self.clock()
-        incident = new_incident(order_id, what, None, None, error, 1, now)
-        if command is not None:
-            incident["command"] = asdict(command)
-        events = [] if order["status"] == statuses.INCIDENT else \
-            [status_changed(order_id, order["status"], statuses.INCIDENT, now)]
-        self.repo.append(order_id, outbox=events, history=[
-            history_entry("worker", "incident.opened", at=now, incident_id=incident["id"], error=incident["error"]),
-            *[history_entry("worker", "status", at=now, **{"from": order["status"], "to": statuses.INCIDENT})
-              for _ in events]],
-            set_fields={"status": statuses.INCIDENT}, push={"incidents": incident})
+        """A command (or message) that could not be handled: an incident on its order."""
+        incidents.record_failure(self.repo, order_id, what, error, command, self.clock())
 
     def _handle_once(self, command: cmd.Command) -> None:
         doc = self.repo.get(command.order_id)

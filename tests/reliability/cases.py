@@ -271,9 +271,10 @@ class Runner:
         return self.code(case.order_id)
 
     # --- many cases --------------------------------------------------------------------------
-    def run(self, cases: list[Case], on_done=None, at_once: int = 64, timeout_s: float = 60.0) -> None:
+    def run(self, cases: list[Case], on_done=None, at_once: int = 64, timeout_s: float = 60.0,
+            keep: bool = False) -> None:
         """Run the cases, `at_once` at a time; `on_done(case)` is called when one finishes, then
-        its order is deleted (a small database keeps the restarts' full scans cheap)."""
+        its order is deleted unless `keep` (a small database keeps the restarts' scans cheap)."""
         waiting, active = list(reversed(cases)), []
         while waiting or active:
             while waiting and len(active) < at_once:
@@ -293,7 +294,8 @@ class Runner:
                 self.plant.hooks.pop(case.order_id, None)
                 if on_done is not None:
                     on_done(case)
-                self.forget(case.order_id)
+                if not keep:
+                    self.forget(case.order_id)
 
     def forget(self, order_id: str) -> None:
         Order._get_collection().delete_one({"_id": order_id})

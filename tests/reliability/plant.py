@@ -56,6 +56,24 @@ class PlantProcessManager(ProcessManager):
         return {**super()._initial_data(), **self._variables_for(self._starting)}
 
 
+class Twice:
+    """A producer that sends every message twice (what a relay republishing after a lost
+    acknowledgement does), and keeps the commands it sent, per key."""
+
+    def __init__(self, producer, published: dict):
+        self.producer = producer
+        self.published = published
+
+    def produce(self, topic, key=None, value=None, on_delivery=None):
+        self.producer.produce(topic, key=key, value=value, on_delivery=on_delivery)
+        self.producer.produce(topic, key=key, value=value)
+        if topic.endswith(topics.COMMANDS):
+            self.published[key].append(value)
+
+    def __getattr__(self, name):
+        return getattr(self.producer, name)
+
+
 class Plant:
     def __init__(self, system):
         self.system = system
@@ -64,6 +82,8 @@ class Plant:
         self.faults: dict[str, dict] = defaultdict(dict)  # order id -> handler -> [mode, times]
         self.variables: dict[str, dict] = {}        # order id -> process variables at start
         self.restarts = 0
+        self.publish_twice = False                  # every command and event goes out twice
+        self.published: dict[bytes, list] = defaultdict(list)  # with publish_twice: key -> commands
         self.dead_letters: list[tuple] = []         # (key, raw message, error)
         self._dead_ids: dict[bytes, set] = {}
         self.sms = DevOutbox(max_messages=1_000_000)
@@ -91,8 +111,9 @@ class Plant:
                 self._dead_ids.setdefault(key, set()).add(json.loads(raw).get("id"))
             dead_letter(raw, key, error)
         self.consumer.dead_letter = record_dead_letter
-        self.relay = OutboxRelay(s.repo, s.producer, self.settings, boundary_hook=self._hook("relay"))
-        self.scheduler = Scheduler(s.repo, s.producer, self.settings)
+        producer = Twice(s.producer, self.published) if self.publish_twice else s.producer
+        self.relay = OutboxRelay(s.repo, producer, self.settings, boundary_hook=self._hook("relay"))
+        self.scheduler = Scheduler(s.repo, producer, self.settings)
 
         def on_write(order_id, doc, queued):
             if queued:
@@ -157,6 +178,12 @@ class Plant:
     def dead_lettered(self, order_id: str) -> set[str]:
         """Ids of the commands of an order that went to the dead-letter topic."""
         return self._dead_ids.get(order_id.encode(), set())
+
+    def restart_with(self, **changes) -> None:
+        """Restart with other settings of the plant itself (e.g. publish_twice)."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self._start()
 
     def close(self) -> None:
         self.kafka.close()
