@@ -9,6 +9,7 @@ class Order(Document):
         # "<company>:<Idempotency-Key>", absent without a key (sparse: only keyed orders count)
         {"fields": ["idempotency_scope"], "unique": True, "sparse": True},
         "open_tasks.id", "incidents.id",
+        ("model.name", "model.version", "status"),     # orders per model version
     ]}
     id = StringField(primary_key=True)
     company = StringField(required=True)

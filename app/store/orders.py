@@ -58,6 +58,10 @@ class OrderRepository:
     def count(self, query: dict) -> int:
         return _coll().count_documents(query)
 
+    def count_by_status(self, query: dict) -> dict[str, int]:
+        rows = _coll().aggregate([{"$match": query}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+        return {row["_id"]: row["n"] for row in rows}
+
     def by_idempotency_key(self, company: str, key: str) -> dict | None:
         return _coll().find_one({"idempotency_scope": idempotency_scope(company, key)})
 
