@@ -123,11 +123,13 @@ def _shown(value):
 
 def _connector_changes(old: _Version, new: _Version, moved: set) -> list[dict]:
     """Connectors matched by type and ends; those touching an added or removed node are left out,
-    and so is a removed flow that an added node now stands in (A → B became A → X → B)."""
+    and so is a flow an added node now stands in, or one that replaced a removed node."""
     def key(c):
         return c["type"], c["source"], c["target"]
     before, after = Counter(map(key, old.connectors)), Counter(map(key, new.connectors))
+    # A → B that became A → X → B (X added), or the reverse (X removed): X's entry says it
     inserted = {(a, b) for i in moved if i in new.nodes for a in new.before[i] for b in new.after[i]}
+    bypassed = {(a, b) for i in moved if i in old.nodes for a in old.before[i] for b in old.after[i]}
     changes = []
     for version, kind, ours, theirs in ((new, "added", after, before), (old, "removed", before, after)):
         seen = Counter()
@@ -135,7 +137,7 @@ def _connector_changes(old: _Version, new: _Version, moved: set) -> list[dict]:
             seen[key(c)] += 1
             if seen[key(c)] <= theirs[key(c)] or c["source"] in moved or c["target"] in moved:
                 continue
-            if kind == "removed" and (c["source"], c["target"]) in inserted:
+            if (c["source"], c["target"]) in (inserted if kind == "removed" else bypassed):
                 continue
             changes.append(_connector_entry(kind, c, version))
     old_by_key = {key(c): c for c in old.connectors}
@@ -191,6 +193,8 @@ def describe(change: dict, _=_plain) -> str:
     text = _("%(kind)s %(name)s added", kind=kind, name=name) if change["kind"] == "added" else \
         _("%(kind)s %(name)s removed", kind=kind, name=name)
     where = []
+    if change["kind"] == "removed" and (change.get("after") or change.get("before")):
+        text += ";" + _(" it came")
     if change.get("attached_to"):
         where.append(_("on '%(host)s'", host=change["attached_to"]))
     if change.get("after"):
