@@ -190,11 +190,11 @@ def describe(change: dict, _=_plain) -> str:
             name = f"'{change['old_name']}'"
         return _("%(kind)s %(name)s changed: %(fields)s", kind=kind, name=name,
                  fields=_fields_text(change["fields"], _))
+    placed = change.get("after") or change.get("before")
     text = _("%(kind)s %(name)s added", kind=kind, name=name) if change["kind"] == "added" else \
+        _("%(kind)s %(name)s removed; it came", kind=kind, name=name) if placed else \
         _("%(kind)s %(name)s removed", kind=kind, name=name)
     where = []
-    if change["kind"] == "removed" and (change.get("after") or change.get("before")):
-        text += ";" + _(" it came")
     if change.get("attached_to"):
         where.append(_("on '%(host)s'", host=change["attached_to"]))
     if change.get("after"):

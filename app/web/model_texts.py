@@ -46,7 +46,7 @@ def editor_texts() -> dict:
         "outcomes": {"ok": _("succeeds"), "fail": _("fails after its retries"), "error": _("business error")},
         "errorCode": _("error code"), "undoStep": _("undo step"), "anyDecision": _("(default data)"),
         "moreData": _("more data (JSON)"), "sendMessage": _("A message during the run"), "message": _("Message"),
-        "noMessage": _("(none)"), "afterStep": _("after"), "runSimulation": _("Simulate"), "running": _("Running…"),
+        "noMessage": _("(none)"), "afterStep": _("after"), "runSimulation": _("Run the simulation"), "running": _("Running…"),
         "badJson": _("The data is not valid JSON:"), "simulationRefused": _("The model has errors: fix them first (see Problems)."),
         "simulationFailed": _("The simulation failed:"), "endedAt": _("ended at"), "waitingAt": _("Waits at"),
         "compensationOrder": _("Undone, in this order"), "pathTaken": _("Path taken"),

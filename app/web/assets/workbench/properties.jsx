@@ -125,7 +125,7 @@ function LaneEntry({ element, id }) {
   const t = catalog.texts;
   const lanes = lanesAround(element, registry);
   const current = laneOf(element, lanes);
-  if (!lanes.length) return <div class="bio-properties-panel-entry escrow-note">{t.noLanes}</div>;
+  if (!lanes.length) return <div class="bio-properties-panel-entry escrow-note" data-entry-id={id}>{t.noLanes}</div>;
   return <SelectEntry id={id} element={element} label={t.lane} description={t.laneHelp}
     getValue={() => (current ? current.id : "")}
     setValue={(laneId) => {
@@ -150,7 +150,7 @@ function StatusEntry({ element, id }) {
       ...(current && !catalog.statuses.includes(current) ? [{ value: current, label: current + " ?" }] : [])]} />;
 }
 
-function CompensationEntry({ element }) {
+function CompensationEntry({ element, id }) {
   const catalog = useService("escrowCatalog");
   const injector = useService("injector");
   const selection = useService("selection");
@@ -158,7 +158,7 @@ function CompensationEntry({ element }) {
   const found = compensationOf(element);
   const name = (shape) => getBusinessObject(shape).get("name") || shape.id;
   if (found) {
-    return <div class="bio-properties-panel-entry escrow-compensation">
+    return <div class="bio-properties-panel-entry escrow-compensation" data-entry-id={id}>
       <p>{t.undoneByStep.replace("%s", found.handler ? name(found.handler) : "?")}
         {found.handler && handlerOf(found.handler) ? ` (${handlerOf(found.handler)})` : ""}</p>
       <div class="escrow-buttons">
@@ -168,7 +168,7 @@ function CompensationEntry({ element }) {
     </div>;
   }
   const suggestion = (catalog.handler(handlerOf(element)) || {}).compensation;
-  return <div class="bio-properties-panel-entry escrow-compensation">
+  return <div class="bio-properties-panel-entry escrow-compensation" data-entry-id={id}>
     <p>{t.noCompensation}</p>
     <button type="button" class="secondary" onClick={() => {
       const handler = addCompensation(injector, element, t.undoName.replace("%s", name(element)));
