@@ -36,7 +36,7 @@ export function addCompensation(injector, activity, name) {
     businessObject: bpmnFactory.create("bpmn:ServiceTask", { name, isForCompensation: true }),
   });
   const handler = modeling.createShape(handlerShape,
-    { x: activity.x + activity.width + 40, y: activity.y + activity.height + 90 }, activity.parent);
+    { x: activity.x + activity.width / 2, y: activity.y + activity.height + 90 }, activity.parent);  // below, as ours are
   modeling.connect(boundary, handler, { type: "bpmn:Association", associationDirection: "One" });
   return handler;
 }
