@@ -12,7 +12,7 @@ from . import bpmn_files
 from .problems import ERROR, Problem, Report
 from .instance import Instance
 from .parser import EscrowBpmnParser
-from .script_env import make_script_engine
+from .script_env import Limits, make_script_engine
 from .serializer import STATE_VERSION, make_registry
 from .types import RetryPolicy
 from .validation import Validation, validate
@@ -44,12 +44,12 @@ def engine_problem(exc) -> Problem:
 
 class ProcessEngine:
     def __init__(self, handler_names, forms_dir: Path | None = None,
-                 default_retry: RetryPolicy = RetryPolicy(3, 1.0)):
+                 default_retry: RetryPolicy = RetryPolicy(3, 1.0), script_limits: Limits | None = None):
         self.handler_names = set(handler_names)
         self.forms_dir = forms_dir
         self.default_retry = default_retry
         self.registry = make_registry()
-        self.script_engine = make_script_engine()
+        self.script_engine = make_script_engine(script_limits)
         self._models: dict[str, ParsedModel] = {}
 
     # --- models -----------------------------------------------------------------------------

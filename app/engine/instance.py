@@ -88,7 +88,8 @@ class Instance:
                 params[name] = self.wf.script_engine.evaluate(task, param["value"])
             except Exception as exc:    # a model mistake: say where
                 raise EngineError(f"serviceTask '{task.task_spec.bpmn_id}': parameter {name!r} "
-                                  f"= {param['value']!r} failed: {exc}", task.task_spec.bpmn_id) from None
+                                  f"= {param['value']!r} failed: {getattr(exc, 'reason', exc)}",
+                                  task.task_spec.bpmn_id) from None
         return params
 
     def _retry(self, spec) -> RetryPolicy:

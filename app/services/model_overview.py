@@ -16,7 +16,7 @@ def overview(system, caller: Caller) -> list[dict]:
     people = {u.id: u.name or u.username for u in User.objects.only("id", "name", "username")}
     models: dict[str, dict] = {}
     for record in system.catalog.versions():
-        by_status = system.repo.count_by_status({"model.name": record.name, "model.version": record.version})
+        by_status = system.repo.count_by("status", {"model.name": record.name, "model.version": record.version})
         model = models.setdefault(record.name, {"name": record.name, "latest": record.version, "versions": []})
         model["versions"].append({
             "version": record.version, "deployed_at": as_utc(record.deployed_at),

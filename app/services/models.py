@@ -72,7 +72,7 @@ def version(system, caller: Caller, name: str, number: int) -> dict:
     record = system.catalog.version(name, number)
     if record is None:
         raise NotFound(f"no version {number} of model {name!r}")
-    by_status = system.repo.count_by_status({"model.name": name, "model.version": number})
+    by_status = system.repo.count_by("status", {"model.name": name, "model.version": number})
     return {"id": record.id, "name": record.name, "version": record.version,
             "spec_hash": record.spec_hash, "deployed_at": as_utc(record.deployed_at),
             "deployed_by": record.deployed_by, "note": record.note, "files": dict(record.files),

@@ -70,11 +70,14 @@ def create_order(system, caller: Caller, data: dict, idempotency_key: str | None
 
 
 def find_orders(system, caller: Caller, status: str | None = None, search: str | None = None,
-                skip: int = 0, limit: int = 20) -> tuple[list[dict], int]:
-    """A page of order summaries the caller may see, newest first, and the total count."""
+                skip: int = 0, limit: int = 20, company: str | None = None) -> tuple[list[dict], int]:
+    """A page of order summaries the caller may see, newest first, and the total count;
+    `company` narrows to one company (a manager's own is the only one they can see)."""
     query: dict = {}
     if caller.role == MANAGER:
         query["company"] = caller.company
+    if company and query.setdefault("company", company) != company:
+        return [], 0
     if status:
         query["status"] = status
     if search and search.strip():

@@ -57,17 +57,17 @@ def caller():
 @blp.get("/orders")
 @role_required(*READERS)
 def order_list():
-    args = {k: v for k, v in request.args.items() if k in ("status", "q") and v.strip()}
+    args = {k: v for k, v in request.args.items() if k in ("status", "q", "company") and v.strip()}
     try:
         query, problem = OrderListQuerySchema().load(args), None
     except ValidationError as invalid:
         query, problem = {}, invalid.messages
     page = max(_int(request.args.get("page"), 1), 1)
     found, total = orders.find_orders(system(), caller(), status=query.get("status"), search=query.get("q"),
-                                      skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                                      skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, company=query.get("company"))
     return render_template("orders/list.html", orders=found, total=total, page=page,
                            pages=max(math.ceil(total / PAGE_SIZE), 1), status=args.get("status", ""),
-                           q=args.get("q", ""), statuses=LIST_STATUSES, problem=problem,
+                           q=args.get("q", ""), company=args.get("company", ""), statuses=LIST_STATUSES, problem=problem,
                            may_create=caller().role == MANAGER)
 
 
