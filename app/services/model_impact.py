@@ -35,17 +35,19 @@ def deploy_check(system, caller: Caller, name: str, files: dict) -> dict:
     query = {"model.name": name, "status": {"$nin": sorted(statuses.FINAL)}}
     running = system.repo.count(query)
     waiting = waiting_elements(system, query)
+    moved: dict[str, list[dict]] = {}
     for spot in waiting:
-        if new_ids.get(spot["element_id"]) == spot["element_type"]:
-            continue
-        what = "has no such element" if spot["element_id"] not in new_ids else \
-            f"makes it a {new_ids[spot['element_id']]}"
+        if new_ids.get(spot["element_id"]) != spot["element_type"]:
+            moved.setdefault(spot["element_id"], []).append(spot)
+    for element_id, spots in moved.items():
+        first = spots[0]
+        what = "has no such element" if element_id not in new_ids else f"makes it a {new_ids[element_id]}"
+        versions = ", ".join(f"{s['version']} ({s['orders']})" for s in spots)
         problems.append(Problem(
-            element_id=spot["element_id"], element_type=spot["element_type"], line=None, severity=WARNING,
-            file=None, message=f"{spot['orders']} running order(s) on version {spot['version']} wait at "
-                               f"{spot['element_type']} '{spot['name'] or spot['element_id']}'; this version "
-                               f"{what}. They keep version {spot['version']} and finish on it: the change "
-                               "does not reach them."))
+            element_id=element_id, element_type=first["element_type"], line=None, severity=WARNING, file=None,
+            message=f"{sum(s['orders'] for s in spots)} running order(s) wait at {first['element_type']} "
+                    f"'{first['name'] or element_id}' (on version(s), with orders: {versions}); this version "
+                    f"{what}. They keep their versions and finish on them: the change does not reach them."))
     return {"problems": [p.as_dict() for p in problems], "waiting": waiting,
             "orders_running": running, "orders_checked": min(running, MAX_ORDERS)}
 

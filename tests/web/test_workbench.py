@@ -322,3 +322,21 @@ def test_only_analysts_and_admins_open_the_model_pages(pages):
                  f"/models/{ORDER_PROCESS}/diff?from=1&to=2", f"/models/{ORDER_PROCESS}/versions/1/files/order_creation.bpmn"):
         assert p.context.request.get(path).status == 403, path
     expect(p.page.get_by_role("link", name="Process models")).to_have_count(0)
+
+
+def test_removing_an_element_running_orders_wait_at_is_warned_about_before_deploy(pages, system):
+    waiting = create(system, passport=("4603", "170003"))
+    order_doc(system, waiting, "AWAITING_SIGNATURE")                       # it waits at sign_order and its timer
+    p = pages()
+    page = open_editor(p)
+    page.evaluate("""() => { const m = %s, reg = m.get('elementRegistry');     // the code's expiry, all of it
+      m.get('modeling').removeElements(['code_expired_boundary', 'expire_code', 'wait_new_code'].map((id) => reg.get(id))); }"""
+                  % MODELER)
+    checked(page)
+    warning = page.locator("#wb-problems li.problem-warning").filter(has_text="running order(s) wait at boundaryEvent 'Code expired'")
+    expect(warning).to_have_count(1)
+    expect(warning).to_contain_text("They keep their versions and finish on them")
+    page.get_by_role("tab", name="Deploy").click()
+    page.fill("#deploy-note", "no code expiry")
+    expect(page.locator("#deploy-button")).to_be_enabled()                  # a warning, not a refusal
+    p.shot("editor: running orders wait at a removed element")

@@ -195,7 +195,8 @@ def test_running_orders_waiting_at_a_removed_element_are_warned_about(api):
     assert spots[("sign_order", version)] >= 1 and spots[("code_expired_boundary", version)] >= 1
     warned = [p for p in answer["problems"] if p["element_id"] == "code_expired_boundary"]
     assert len(warned) == 1 and warned[0]["severity"] == "warning"
-    assert f"keep version {version}" in warned[0]["message"]
+    assert f" {version} ({spots[('code_expired_boundary', version)]})" in warned[0]["message"]
+    assert "keep their versions" in warned[0]["message"]
     assert not [p for p in answer["problems"] if p["element_id"] == "sign_order"]  # still there
     unchanged = api.post("/api/v1/models/order_creation/deploy-check", who="analyst", json={"files": shipped()})
-    assert unchanged.get_json()["problems"] == []
+    assert not {p["element_id"] for p in unchanged.get_json()["problems"]} & {"sign_order", "code_expired_boundary"}

@@ -52,7 +52,9 @@ export class Problems {
 
   all() {
     const problems = [...[...this.lint.values()].flat(), ...this.engine];
-    return problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
+    // errors first; the engine's (and the deploy check's) before bpmnlint's style advice
+    const rank = (p) => (p.severity === "error" ? 0 : 2) + (p.source === this.t.engine ? 0 : 1);
+    return problems.sort((a, b) => rank(a) - rank(b));
   }
 
   errors() {
