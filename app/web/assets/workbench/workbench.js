@@ -156,7 +156,6 @@ export class Workbench {
       entry.canvas.hidden = !on;
       entry.panel.hidden = !on;
       entry.tab.setAttribute("aria-selected", String(on));
-      entry.tab.tabIndex = on ? 0 : -1;
     });
     const entry = this.tabs.get(name);
     const canvas = entry.modeler.get("canvas");
