@@ -340,3 +340,27 @@ def test_removing_an_element_running_orders_wait_at_is_warned_about_before_deplo
     page.fill("#deploy-note", "no code expiry")
     expect(page.locator("#deploy-button")).to_be_enabled()                  # a warning, not a refusal
     p.shot("editor: running orders wait at a removed element")
+
+
+def test_a_simulation_takes_the_back_offices_decision_and_a_cancel_after_a_chosen_step(pages):
+    p = pages()
+    page = open_editor(p)
+    page.get_by_role("tab", name="Simulate").click()
+    page.fill("#sim-data", '{"client_match": "many", "candidates": []}')
+    page.select_option("#sim-user-resolve_duplicates", label="Decision: reject")
+    page.get_by_role("button", name="Run the simulation").click()
+    expect(page.locator("#simulation-status")).to_have_text("Completed · ended at Order rejected, Rejected by back office", timeout=SLOW)
+    expect(page.locator("#simulation-compensations li")).to_have_count(0)
+
+    page.fill("#sim-data", '{"client_match": "none"}')
+    page.select_option("#sim-message", "cancel_order")
+    page.select_option("#sim-message-after", "bind_account")
+    page.get_by_role("button", name="Run the simulation").click()
+    expect(page.locator("#simulation-status")).to_have_text("Completed · ended at Cancelled", timeout=SLOW)
+    expect(page.locator("#simulation-compensations li")).to_have_text([
+        "Bind to developer's account ← Unbind from developer", "Reserve escrow account ← Release escrow account",
+        "Create client ← Deactivate created client"])
+    expect(shape(page, "create_depositor_order")).not_to_have_class(re.compile(r"\bstate-"))   # never reached
+    p.shot("editor: a cancel after binding the account, simulated")
+    page.get_by_role("button", name="Clear the simulation").click()
+    expect(page.locator("#wb-canvases .diagram-badge")).to_have_count(0)
