@@ -3,6 +3,27 @@ app/web/assets/workbench/*.js; `%s`, `%e`, `%w`, `%n` are filled in there)."""
 from flask_babel import gettext as _
 
 
+def N_(text: str) -> str:
+    """Marks a text for translation; translated where it is used."""
+    return text
+
+
+# The fixed messages of bpmnlint's recommended rules, as the linter writes them (its own words;
+# the list shows them in the reader's language)
+LINT_MESSAGES = (
+    N_("Element is not connected"), N_("Element is an implicit end"), N_("Element is an implicit start"),
+    N_("Element is missing label/name"), N_("Element is missing bpmndi"), N_("Element overlaps with other element"),
+    N_("Element is outside of parent boundary"), N_("Flow splits implicitly"), N_("Gateway forks and joins"),
+    N_("Incoming flows do not join"), N_("Gateway is superfluous. It only has one source and target."),
+    N_("Sequence flow has superfluous label"), N_("Sequence flow is missing condition"),
+    N_("Duplicate incoming sequence flows"), N_("Duplicate outgoing sequence flows"), N_("SequenceFlow is a duplicate"),
+    N_("Event has multiple event definitions"), N_("Start event must be blank"),
+    N_("Start event is missing event definition"), N_("Termination is superfluous."),
+    N_("An <Event-based Gateway> must have at least 2 outgoing <Sequence Flows>"),
+    N_("Link event is missing link name"), N_("Conditional event is missing a condition"),
+)
+
+
 def editor_texts() -> dict:
     return {
         # properties panel
@@ -24,7 +45,8 @@ def editor_texts() -> dict:
         "addCompensation": _("Add a compensation handler"), "removeCompensation": _("Remove the compensation"),
         "showHandler": _("Show the handler"), "undoneByStep": _("Undone by '%s'"), "undoName": _("Undo: %s"),
         "suggested": _("It will call %s, the handler that undoes this one."),
-        # problems
+        # problems; bpmnlint's messages of the recommended rules that name no element
+        "lint": {message: _(message) for message in LINT_MESSAGES},
         "engine": _("engine"), "error": _("Error"), "warning": _("Warning"), "line": _("line"),
         "checking": _("Checking…"), "checkFailed": _("The check could not run."), "noProblems": _("No problems."),
         "counts": _("%e errors, %w warnings"), "stillChecking": _("Wait: the model is being checked."),

@@ -308,10 +308,12 @@ def test_the_editor_speaks_russian(pages):
     page.goto(f"/models/{ORDER_PROCESS}/edit")
     expect(page.locator("#workbench")).to_have_attribute("data-ready", "true", timeout=SLOW)
     expect(page.get_by_role("heading", level=2, name=re.compile("Проблемы"))).to_be_visible()
+    expect(page.locator("#wb-problems")).to_contain_text("У элемента нет названия")             # bpmnlint, in Russian
     select(page, "compliance_check")
     expect(page.locator('[data-group-id="group-escrow-handler"]')).to_contain_text("Обработчик")
     page.get_by_role("tab", name="Моделирование").click()
     expect(page.locator("#simulate-run")).to_have_text("Запустить моделирование")
+    expect(page.locator('.djs-palette [data-action="create.task"]').first).to_have_attribute("aria-label", "Создать задачу")
     p.shot("editor in Russian")
 
 

@@ -23,7 +23,7 @@ export class Problems {
     Object.entries(issues || {}).forEach(([id, elementIssues]) => elementIssues
       .filter((issue) => !issue.isChildIssue)
       .forEach((issue) => found.push({ file, element_id: id, severity: issue.category === "error" ? "error" : "warning",
-        message: issue.message, source: `bpmnlint ${issue.rule}` })));
+        message: (this.t.lint || {})[issue.message] || issue.message, source: `bpmnlint ${issue.rule}` })));
     this.lint.set(file, found);
     this.render();
   }

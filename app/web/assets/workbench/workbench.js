@@ -13,12 +13,23 @@ import { Problems } from "./problems.js";
 import { Simulation } from "./simulate.js";
 import { Deploy } from "./deploy.js";
 import { api } from "./api.js";
+import russian from "bpmn-js-i18n/translations/ru.js";
 
 const CHECK_DELAY_MS = 600;
 const FILE_NAME = /^[\w.-]+\.bpmn$/;
 // our groups of the properties panel start open (ids from properties.jsx)
 const OPEN_GROUPS = Object.fromEntries(["escrow-handler", "escrow-retry", "escrow-form", "escrow-status",
   "escrow-compensation"].map((id) => [id, { open: true }]));
+
+// The modeler's own words (palette, context pad, menus) in the page's language: bpmn-js-i18n's
+// community translations; what they lack stays English
+const DICTIONARIES = { ru: russian };
+
+function translation(lang) {
+  const words = DICTIONARIES[lang] || {};
+  return (template, replacements = {}) => (words[template] || template)
+    .replace(/{([^}]+)}/g, (whole, key) => (key in replacements ? replacements[key] : whole));
+}
 
 // Files written without <incoming>/<outgoing> (ours, hand-written ones) still have their flows:
 // give each node the references bpmnlint and the modeler read, as bpmn-js would have written them.
@@ -94,7 +105,7 @@ export class Workbench {
       propertiesPanel: { parent: panel, layout: { groups: OPEN_GROUPS } },
       linting: { bpmnlint: lintConfig, active: true },
       additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, propertiesModule, lintModule,
-        { escrowCatalog: ["value", this.catalog] }],
+        { escrowCatalog: ["value", this.catalog], translate: ["value", translation(document.documentElement.lang)] }],
       moddleExtensions: { spiffworkflow },
     });
     lenient(modeler.get("moddle"));
