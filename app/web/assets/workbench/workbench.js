@@ -68,6 +68,8 @@ export class Workbench {
     this.show(this.data.main_file || this.tabs.keys().next().value);
     this.wireTools();
     this.wireUpload();
+    this.dirty = false;     // changed since opened or deployed: leaving the page asks first
+    window.addEventListener("beforeunload", (event) => { if (this.dirty) event.preventDefault(); });
     this.root.dataset.ready = "true";
     await this.check();
   }
@@ -227,6 +229,7 @@ export class Workbench {
 
   // --- checks ------------------------------------------------------------------------------------
   changed() {
+    this.dirty = true;
     this.simulation.clear();
     this.problems.checking();
     clearTimeout(this.timer);
@@ -252,6 +255,7 @@ export class Workbench {
   }
 
   deployed(version) {
+    this.dirty = false;
     this.version = version;
     document.getElementById("wb-version").textContent = this.texts.basedOn.replace("%s", version);
   }
