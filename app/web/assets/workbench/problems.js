@@ -78,7 +78,9 @@ export class Problems {
     this.all().filter((p) => p.element_id && (p.file === file || (!p.file && registry.get(p.element_id))))
       .forEach((p) => { if (worst[p.element_id] !== "error") worst[p.element_id] = p.severity; });
     Object.entries(worst).forEach(([id, severity]) => {
-      if (registry.get(id)) canvas.addMarker(id, SEVERITY_CLASS[severity]);
+      const element = registry.get(id);
+      // the process itself is the canvas's root: its problems are in the list, not on every element
+      if (element && element.parent) canvas.addMarker(element, SEVERITY_CLASS[severity]);
     });
   }
 
