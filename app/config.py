@@ -5,6 +5,7 @@ librdkafka mock cluster, mongomock, the simulated bank core and the dev SMS outb
 Production sets ESCROW_ENV=production, ESCROW_KAFKA_BOOTSTRAP and ESCROW_MONGO_URI.
 """
 import os
+import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -54,13 +55,22 @@ class Settings:
     max_amount_kopecks: int = 50_000_000_000   # 500 million roubles
     insured_limit_kopecks: int = 1_000_000_000  # 10 million roubles: a warning, not a limit
     history_inline_cap: int = 20
+    # Analysts' expressions and scripts, per evaluation (app/engine/sandbox): steps are loop
+    # iterations, items iterated and calls of their own functions; units are characters,
+    # container elements or 64 bits of an integer
+    script_max_steps: int = 100_000
+    script_timeout_s: float = 1.0
+    script_max_value: int = 100_000            # units of the largest value read deeply or made
+    script_max_alloc: int = 1_000_000          # units of all new values together
     applied_commands_cap: int = 50
     # Background loops
     scheduler_interval_s: float = 0.2
     scheduler_full_scan_s: float = 10.0         # safety net: this process's writes are hinted
     relay_interval_s: float = 0.05
     relay_full_scan_s: float = 10.0             # safety net: this process's writes are hinted
-    # SMS gateway (production)
+    # Bank core over HTTP (unset: the in-process simulator) and the SMS gateway (unset: dev outbox)
+    bank_url: str | None = None
+    bank_timeout_s: float = 10.0
     sms_url: str | None = None
     sms_user: str | None = None
     sms_password: str | None = field(default=None, repr=False)
@@ -69,6 +79,7 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)  # signs sessions; embedded: random per start
     display_timezone: str = "Europe/Moscow"    # how pages show times (stored and sent as UTC)
     max_request_bytes: int = 2 * 1024 * 1024   # larger bodies get 413 before they are read
+    metrics_port: int | None = None            # a worker's /metrics, /healthz, /readyz (unset: none)
 
     @property
     def embedded(self) -> bool:
@@ -102,7 +113,8 @@ def load_settings(**overrides) -> Settings:
     """Settings from the environment; keyword overrides win (tests, benchmark)."""
     values = {}
     for f in fields(Settings):
-        cast = type(f.default) if f.default is not None else str  # bool, int, float, Path, str
+        # bool, int, float, Path, str; an optional field casts to its type (`int | None`: int)
+        cast = type(f.default) if f.default is not None else typing.get_args(f.type)[0]
         values[f.name] = _env(env_name(f.name), f.default, cast)
     values.update(overrides)
     settings = Settings(**values)

@@ -1,7 +1,8 @@
 """Versioned process models: deploy BPMN files, keep every version, load specs by hash.
 
 Running instances stay on the version they started with; new orders take the latest.
-Deploying files whose spec is unchanged returns the existing version.
+Deploying the same files again returns the existing version; a change of layout or
+documentation alone is a new version with the same spec.
 """
 import json
 import threading
@@ -15,6 +16,11 @@ ORDER_PROCESS = "order_creation"
 CURRENT_TTL_S = 2.0  # how soon other processes' deployments reach new orders
 
 
+def initial_data(settings) -> dict:
+    """The variables every order's process starts with (the worker's, and a simulation's)."""
+    return {"code_ttl": f"PT{settings.code_ttl_s}S", "backoffice_sla": f"PT{settings.backoffice_sla_s}S"}
+
+
 class ModelCatalog:
     def __init__(self, engine, on_deploy=None):
         self.engine = engine
@@ -23,17 +29,21 @@ class ModelCatalog:
         self._current: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
-    def deploy(self, name: str, files: dict[str, bytes], actor: str) -> ProcessModel:
-        """Validate and store a new version (ModelError from the engine when invalid)."""
-        parsed = self.engine.parse(files, name)
+    def deploy(self, name: str, files: dict[str, bytes], actor: str, note: str | None = None) -> ProcessModel:
+        """Validate and store a new version (ModelError from the engine when invalid). The
+        files are stored as the engine read them (with any synthesised ids); `note` says what
+        changed, in the deployer's words."""
+        checked = self.engine.check(files, name)
+        parsed = self.engine.compile(checked, name)
+        files = {k: v.decode("utf-8") for k, v in checked.contents().items()}
         latest = self.latest(name)
-        if latest and latest.spec_hash == parsed.spec_hash:
+        if latest and latest.spec_hash == parsed.spec_hash and dict(latest.files) == files:
             return latest
         version = latest.version + 1 if latest else 1
         record = ProcessModel(id=f"{name}:{version}", name=name, version=version,
-                              spec_hash=parsed.spec_hash,
-                              files={k: v.decode() if isinstance(v, bytes) else v for k, v in files.items()},
-                              spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor)
+                              spec_hash=parsed.spec_hash, files=files,
+                              spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor,
+                              note=note or None)
         record.save(force_insert=True)
         self._by_hash[parsed.spec_hash] = parsed
         self._current.pop(name, None)
@@ -58,6 +68,9 @@ class ModelCatalog:
             self._current[name] = cached
         return cached[1]
 
+    def version(self, name: str, version: int) -> ProcessModel | None:
+        return ProcessModel.objects(name=name, version=version).first()
+
     def versions(self, name: str | None = None) -> list[ProcessModel]:
         query = ProcessModel.objects(name=name) if name else ProcessModel.objects()
         return list(query.order_by("name", "-version"))
@@ -79,4 +92,5 @@ def model_record(record: ProcessModel) -> dict:
     """The form a deployment takes on the compacted models topic (enough to restore it)."""
     return {"id": record.id, "name": record.name, "version": record.version,
             "spec_hash": record.spec_hash, "deployed_at": iso(record.deployed_at),
-            "deployed_by": record.deployed_by, "files": record.files, "spec_json": record.spec_json}
+            "deployed_by": record.deployed_by, "note": record.note, "files": record.files,
+            "spec_json": record.spec_json}

@@ -14,8 +14,9 @@ def _passport(call: StepCall) -> dict:
 
 @handler("clients.find_by_document", read_only=True)
 def find_by_document(call: StepCall) -> StepOutcome:
-    """How many clients already hold the passport. A client this very order created is not one
-    of them: a run that died after creating it, before recording it, repeats this lookup, and
+    """Look the depositor up by the ID document; sets client_match (none / one / many) and,
+    with many, the candidates for the back office. A client this very order created is not a
+    match: a run that died after creating it, before recording it, may repeat this lookup, and
     the create step then replays its idempotency key and gets that client back as created."""
     with bank_errors():
         found = [c for c in _clients_of(call) if c.get("created_for") != call.order_id]
@@ -33,9 +34,10 @@ def _clients_of(call: StepCall) -> list[dict]:
     return call.services.bank.find_clients_by_document(passport.get("series"), passport.get("number"))
 
 
-@handler("clients.create_depositor")
+@handler("clients.create_depositor", undo="clients.deactivate_depositor")
 def create_depositor(call: StepCall) -> StepOutcome:
-    """Whether this order created the client is the bank's answer: the same key replays the
+    """Create the depositor as a bank client (an existing one is looked up, never doubled).
+    Whether this order created the client is the bank's answer: the same key replays the
     creation; a client that exists already counts as created only if the bank made it for
     this order."""
     bank = call.services.bank
@@ -77,7 +79,9 @@ def _created_for_this_order(call: StepCall) -> dict | None:
     return next((c for c in _clients_of(call) if c.get("created_for") == call.order_id), None)
 
 
-@handler("clients.merge_records")
+@handler("clients.merge_records", params={
+    "survivor": "the client id the records are merged into (default: the first candidate)",
+    "client_ids": "the records to merge (default: the order's candidates)"})
 def merge_records(call: StepCall) -> StepOutcome:
     """Back office: merge duplicate records (params `client_ids` or the order's candidates)
     into the survivor (params `survivor`, result `survivor_client_id`, else the first)."""

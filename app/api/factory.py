@@ -8,6 +8,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.api.errors import error_response
+from app.observability.http import instrument as observe_http
 from app.services.errors import ServiceError
 from app.web import init_web
 
@@ -16,8 +17,10 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(system) -> Flask:
-    from app.api import dev, health, incidents, models, orders, projects, signing, tasks
+    from app.api import (bindings, dev, health, incidents, model_changes, models, orders, projects, signing,
+                         tasks, workbench)
     app = Flask("escrow", root_path=str(WEB), static_folder="static", template_folder="templates")
+    observe_http(app)  # first: every request is measured and traced, refused ones too
     app.config.update(
         ESCROW=system.settings,
         MAX_CONTENT_LENGTH=system.settings.max_request_bytes,
@@ -30,7 +33,7 @@ def create_app(system) -> Flask:
     )
     app.extensions["escrow"] = system
     api = Api(app)
-    for module in (orders, signing, projects, tasks, incidents, models):
+    for module in (orders, signing, projects, tasks, incidents, models, workbench, model_changes, bindings):
         api.register_blueprint(module.blp)
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)

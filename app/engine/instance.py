@@ -5,15 +5,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from . import compensation
+from . import compensation, scopes
 from .errors import EngineError, TaskNotFound, UnhandledBpmnError
-from .specs import (
-    DeferredServiceTask, EscrowErrorEventDefinition, EscrowMessageEventDefinition, utc,
-)
+from .events import EscrowErrorEventDefinition, EscrowMessageEventDefinition, EscrowSignalEventDefinition
+from .specs import DeferredServiceTask, utc
 from .types import RetryPolicy, ServiceCall, UserTaskView
 from .views import step_states, status
 
@@ -27,15 +25,16 @@ class Instance:
         self.wf = workflow
 
     # --- running ----------------------------------------------------------------------------
-    def advance(self, now: datetime | None = None) -> None:
+    def advance(self, now: datetime | None = None, before_step=None) -> None:
         """Run engine steps and fire timers due at `now` (tz-aware; default: the real clock).
-        Never runs handlers: service tasks stop STARTED for the worker."""
+        Never runs handlers: service tasks stop STARTED for the worker. `before_step(task)` is
+        called before each engine step (a simulation counts steps and may stop there)."""
         self.wf.now = utc(now) if now is not None else datetime.now(timezone.utc)
         try:
             self.wf.refresh_timers()
-            self.wf.do_engine_steps()
+            self.wf.do_engine_steps(will_complete_task=before_step)
             while self._has_ready_engine_tasks():
-                self.wf.do_engine_steps()
+                self.wf.do_engine_steps(will_complete_task=before_step)
         finally:
             self.wf.now = None
         self.wf.bpmn_events.clear()     # events nobody inside caught: nothing outside listens
@@ -76,7 +75,8 @@ class Instance:
             calls.append(ServiceCall(
                 task_id=str(task.id), step=spec.bpmn_id, label=spec.bpmn_name,
                 handler=spec.operation_name, params=self._params(task), retry=self._retry(spec),
-                compensates=compensation.compensated_activity(spec), failed=failed))
+                compensates=compensation.compensated_activity(spec), failed=failed,
+                instance=compensation.instance_path(task)))
         return calls
 
     def _params(self, task) -> dict:
@@ -86,7 +86,8 @@ class Instance:
                 params[name] = self.wf.script_engine.evaluate(task, param["value"])
             except Exception as exc:    # a model mistake: say where
                 raise EngineError(f"serviceTask '{task.task_spec.bpmn_id}': parameter {name!r} "
-                                  f"= {param['value']!r} failed: {exc}") from None
+                                  f"= {param['value']!r} failed: {getattr(exc, 'reason', exc)}",
+                                  task.task_spec.bpmn_id) from None
         return params
 
     def _retry(self, spec) -> RetryPolicy:
@@ -111,10 +112,7 @@ class Instance:
             return
         definition = EscrowErrorEventDefinition(error_code, code=error_code)
         payload = {"code": error_code, "message": message, "step": task.task_spec.bpmn_id}
-        event = BpmnEvent(definition, payload=payload, target=task.workflow)
-        self.wf.catch(event)
-        if event in self.wf.bpmn_events:
-            self.wf.bpmn_events.remove(event)
+        if not scopes.propagate(BpmnEvent(definition, payload=payload), task):
             raise UnhandledBpmnError(task.task_spec.bpmn_id, error_code, message)
 
     def count_as_done(self, task_id: str) -> None:
@@ -160,16 +158,17 @@ class Instance:
         """Deliver BPMN message `name`; the payload lands in the catching task's data under the
         model's spiffworkflow:messageVariable, or under the message name. False if nothing
         was waiting for it."""
+        return self._broadcast(EscrowMessageEventDefinition(name), payload or {})
+
+    def send_signal(self, name: str, payload=None) -> bool:
+        """Broadcast BPMN signal `name` to every catcher of this instance (intermediate and
+        boundary events, event sub-processes at every level). False if nothing caught it."""
+        return self._broadcast(EscrowSignalEventDefinition(name), payload)
+
+    def _broadcast(self, definition, payload) -> bool:
         if self.wf.is_completed():
             return False
-        event = BpmnEvent(EscrowMessageEventDefinition(name), payload=payload or {})
-        return self.wf.event_manager.catch(event, internal=False) > 0 or self._caught_by_start(name)
-
-    def _caught_by_start(self, name) -> bool:
-        # EventManager.catch counts the tasks it saw before starting an event sub-process
-        return any(isinstance(t.task_spec, CatchingEvent) and t.state == TaskState.READY
-                   and getattr(t.task_spec.event_definition, "name", None) == name
-                   for t in self._all_tasks())
+        return self.wf.event_manager.catch(BpmnEvent(definition, payload=payload), internal=False) > 0
 
     def next_timer_at(self) -> datetime | None:
         """Earliest due time of a waiting timer (tz-aware UTC), None if no timer waits."""

@@ -4,15 +4,22 @@ import logging
 from confluent_kafka import Consumer, Producer
 
 log = logging.getLogger(__name__)
+# librdkafka's own messages go through this logger (JSON lines like the rest), not to stderr
+LIBRDKAFKA = logging.getLogger("librdkafka")
 
 
 class EmbeddedKafka:
-    """librdkafka's mock cluster, alive as long as this object is; reachable over TCP."""
+    """librdkafka's mock cluster, alive as long as this object is; reachable over TCP.
 
-    def __init__(self, brokers: int = 1):
-        self._holder = Producer({"test.mock.num.brokers": brokers, "log_level": 3})
+    `topics` exist from the start (as a real deployment creates them before the workers), so
+    consumers get their assignment at once; the mock creates a topic on a metadata request."""
+
+    def __init__(self, brokers: int = 1, topics=()):
+        self._holder = Producer({"test.mock.num.brokers": brokers, "log_level": 3, "logger": LIBRDKAFKA})
         metadata = self._holder.list_topics(timeout=10)
         self.bootstrap = ",".join(f"{b.host}:{b.port}" for b in metadata.brokers.values())
+        for topic in topics:
+            self._holder.list_topics(topic, timeout=10)
 
     def close(self) -> None:
         self._holder.flush(1)
@@ -26,6 +33,7 @@ def producer(bootstrap: str, **extra) -> Producer:
         "acks": "all",
         "linger.ms": 1,
         "log_level": 3,
+        "logger": LIBRDKAFKA,
         **extra,
     })
 
@@ -41,6 +49,7 @@ def consumer(bootstrap: str, group: str, **extra) -> Consumer:
         "heartbeat.interval.ms": 500,
         "fetch.wait.max.ms": 10,         # a command waits at most this long in the broker
         "log_level": 3,
+        "logger": LIBRDKAFKA,
         **extra,
     })
 

@@ -9,6 +9,9 @@ class Order(Document):
         # "<company>:<Idempotency-Key>", absent without a key (sparse: only keyed orders count)
         {"fields": ["idempotency_scope"], "unique": True, "sparse": True},
         "open_tasks.id", "incidents.id",
+        "open_tasks.lane", "incidents.status",  # the back-office queue, open incidents (scraped)
+        ("model.name", "model.version", "status"),     # orders per model version
+        "history.at",                     # the dashboard's recent failures and retries
     ]}
     id = StringField(primary_key=True)
     company = StringField(required=True)
@@ -36,7 +39,7 @@ class Order(Document):
 
 class HistoryEntry(Document):
     """History paged out of the order document, so the order stays small."""
-    meta = {"collection": "order_history", "indexes": [("order_id", "at")]}
+    meta = {"collection": "order_history", "indexes": [("order_id", "at"), ("action", "at")]}
     id = StringField(primary_key=True)
     order_id = StringField(required=True)
     at = DateTimeField()
@@ -56,6 +59,7 @@ class ProcessModel(Document):
     spec_json = StringField()             # JSON: Mongo keys may not hold every spec name
     deployed_at = DateTimeField()
     deployed_by = StringField()
+    note = StringField()                  # the deployer's words on what changed
 
 
 class Project(Document):

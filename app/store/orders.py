@@ -37,6 +37,12 @@ def idempotency_scope(company: str, key: str) -> str:
     return f"{company}:{key}"
 
 
+def _paged_entry(row: dict) -> dict:
+    """A history entry as it is inline, from its order_history row."""
+    return {"id": row["_id"], "at": row.get("at"), "actor": row.get("actor"), "action": row.get("action"),
+            "detail": row.get("detail") or {}}
+
+
 def _coll():
     return Order._get_collection()
 
@@ -46,6 +52,8 @@ class OrderRepository:
         self.history_cap = history_cap
         # Hint for the relay (queued: new outbox events) and the scheduler (next_wake_at).
         self.on_write = on_write or (lambda order_id, doc, queued: None)
+        # Told every history entry once committed (metrics and log events: app.observability.saga).
+        self.on_history = lambda order_id, entries, doc: None
 
     # --- reads -------------------------------------------------------------------------
     def get(self, order_id: str) -> dict | None:
@@ -63,6 +71,29 @@ class OrderRepository:
         doc = _coll().find_one({"_id": order_id}, {"cancel_requested": 1})
         return (doc or {}).get("cancel_requested") or {}
 
+    def count_by(self, field: str, query: dict | None = None) -> dict[str, int]:
+        """How many orders (matching `query`) have each value of `field`."""
+        rows = self.aggregate([{"$match": query or {}}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
+        return {row["_id"]: row["n"] for row in rows if row["_id"] is not None}
+
+    def aggregate(self, pipeline: list[dict]) -> list[dict]:
+        return list(_coll().aggregate(pipeline))
+
+    def history_since(self, actions: list[str], since: datetime) -> list[dict]:
+        """History entries of these actions at or after `since`, of every order, each once
+        ({order_id, id, at, actor, action, detail}). Inline entries are read first: one paged
+        out meanwhile is then found in order_history too, never missed."""
+        recent = {"action": {"$in": list(actions)}, "at": {"$gte": since}}
+        inline = self.aggregate([
+            {"$match": {"history": {"$elemMatch": recent}}},
+            {"$unwind": "$history"},
+            {"$match": {f"history.{k}": v for k, v in recent.items()}},
+            {"$project": {"history": 1}}])
+        found = {row["history"]["id"]: {**row["history"], "order_id": row["_id"]} for row in inline}
+        for r in HistoryEntry._get_collection().find(recent):
+            found.setdefault(r["_id"], {**_paged_entry(r), "order_id": r["order_id"]})
+        return list(found.values())
+
     def by_idempotency_key(self, company: str, key: str) -> dict | None:
         return _coll().find_one({"idempotency_scope": idempotency_scope(company, key)})
 
@@ -72,8 +103,7 @@ class OrderRepository:
         if len(order.get("history") or []) < self.history_cap:
             return []
         rows = HistoryEntry._get_collection().find({"order_id": order["_id"]}).sort("at", 1)
-        return [{"id": r["_id"], "at": r.get("at"), "actor": r.get("actor"), "action": r.get("action"),
-                 "detail": r.get("detail") or {}} for r in rows]
+        return [_paged_entry(r) for r in rows]
 
     def full_history(self, order: dict) -> list[dict]:
         """Paged-out entries, then the inline ones; an entry caught in both places counts once."""
@@ -94,6 +124,7 @@ class OrderRepository:
             except DuplicateKeyError:  # another process won the race with the same key
                 raise DuplicateOrder(_coll().find_one({"idempotency_scope": doc["idempotency_scope"]})["_id"])
         self.on_write(doc["_id"], doc, True)
+        self.on_history(doc["_id"], doc.get("history", ()), doc)
         return doc
 
     def save(self, order_id: str, expected_version: int, changes: dict,
@@ -121,6 +152,7 @@ class OrderRepository:
             self._page_out_history(order_id)
         doc.pop("history", None) if projection else None
         self.on_write(order_id, {**changes, **doc}, bool(outbox))
+        self.on_history(order_id, history, doc)
         return doc
 
     def append(self, order_id: str, outbox: list[dict] = (), history: list[dict] = (),
@@ -146,6 +178,7 @@ class OrderRepository:
             if len(doc.get("history", [])) > self.history_cap:
                 self._page_out_history(order_id)
             self.on_write(order_id, doc, True)
+            self.on_history(order_id, history, doc)
         return doc
 
     def restore(self, doc: dict) -> None:
@@ -169,6 +202,10 @@ class OrderRepository:
 
     def outbox_of(self, order_id: str) -> dict | None:
         return _coll().find_one({"_id": order_id}, {"outbox": 1, "version": 1})
+
+    def outbox_backlog(self) -> int:
+        """Events committed in orders and not yet published (the relay's scan, counted)."""
+        return sum(len(o["outbox"]) for o in _coll().find({"outbox.0": {"$exists": True}}, {"outbox.id": 1}))
 
     def with_pending_outbox(self, limit: int = 500) -> list[dict]:
         return list(_coll().find({"outbox.0": {"$exists": True}}, {"outbox": 1, "version": 1}).limit(limit))

@@ -1,10 +1,12 @@
 """Kafka consumer loop of the process manager: one consumer group, key = order id.
 
 Offsets are committed only after a message was handled and saved, so a crash means
-redelivery (which the process manager makes harmless), never loss. A poison message (one that
-cannot be decoded, or whose handling fails unexpectedly) goes to the dead-letter topic and
-becomes an incident on its order; the partition keeps flowing. A store outage is not poison:
-the message is not committed and is handled again after a pause.
+redelivery (which the process manager makes harmless), never loss. `stop()` (SIGTERM) lets the
+current command finish, commits what was handled and leaves the group; the rest of a batch
+goes to the partition's next owner. A poison message (one that cannot be decoded, or whose
+handling fails unexpectedly) goes to the dead-letter topic and becomes an incident on its order;
+the partition keeps flowing. A store outage is not poison: the message is not committed and is
+handled again after a pause.
 """
 import json
 import logging
@@ -15,6 +17,7 @@ from confluent_kafka import TopicPartition
 from app.domain.clock import iso, utcnow
 from app.messaging import kafka, topics
 from app.messaging.commands import BadCommand, Command
+from app.observability import saga, trace
 from app.store.connection import STORE_UNAVAILABLE
 from app.worker.process_manager import OrderMissing
 
@@ -34,6 +37,7 @@ class CommandConsumer:
         self.handled = 0
         self.store_retries = 0
         self._pause = STORE_RETRY_S[0]
+        self.partitions: set[tuple[str, int]] | None = None  # None until the group assigned some (or none)
 
     def stop(self) -> None:
         self.stopped.set()
@@ -41,12 +45,15 @@ class CommandConsumer:
     def run(self) -> None:
         consumer = kafka.consumer(self.bootstrap, self.settings.consumer_group,
                                   **{"client.id": self.name})
-        consumer.subscribe([self.settings.topic(topics.COMMANDS)])
+        consumer.subscribe([self.settings.topic(topics.COMMANDS)],
+                           on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked)
         try:
             while not self.stopped.is_set():
                 self.poll_once(consumer)
         finally:
-            consumer.close()
+            consumer.close()  # leaves the group: its partitions move on at once
+            self.partitions = None
+            log.info("%s left the consumer group", self.name)
 
     def poll_once(self, consumer, timeout: float = 0.1, batch: int = BATCH) -> int:
         """Handle up to `batch` messages the broker has (waiting up to `timeout` for the first)
@@ -55,17 +62,18 @@ class CommandConsumer:
         # consume(n, timeout) alone would wait out the timeout to fill a batch.
         first = consumer.poll(timeout)
         polled = [first] + consumer.consume(batch - 1, 0) if first is not None and batch > 1 else [first]
-        polled = [m for m in polled if m is not None]
         messages = []
-        for message in polled:
+        for message in (m for m in polled if m is not None):
             if message.error() is None:
                 messages.append(message)
             else:
                 log.debug("consumer: %s", message.error())
         handled: dict[tuple[str, int], int] = {}
         for n, message in enumerate(messages):
+            if self.stopped.is_set():
+                break  # the rest goes to the partition's next owner
             try:
-                self.process(message.value(), message.key())
+                self.process(message.value(), message.key(), message.headers())
             except STORE_UNAVAILABLE as error:
                 log.warning("store unavailable (%s): commands wait, nothing is committed", error)
                 self._rewind(consumer, messages[n:])
@@ -91,7 +99,19 @@ class CommandConsumer:
         for (topic, partition), offset in first.items():
             consumer.seek(TopicPartition(topic, partition, offset))
 
-    def process(self, raw: bytes, key: bytes | None) -> None:
+    def _assigned(self, _consumer, partitions) -> None:
+        # cooperative-sticky: each call adds partitions (possibly none)
+        self.partitions = (self.partitions or set()) | {(p.topic, p.partition) for p in partitions}
+
+    def _revoked(self, _consumer, partitions) -> None:
+        self.partitions = (self.partitions or set()) - {(p.topic, p.partition) for p in partitions}
+
+    def process(self, raw: bytes, key: bytes | None, headers=None) -> None:
+        """Handle one message in the trace context its headers carry."""
+        with trace.continued(headers):
+            self._process(raw, key)
+
+    def _process(self, raw: bytes, key: bytes | None) -> None:
         try:
             command = Command.decode(raw)
         except BadCommand as error:
@@ -113,7 +133,7 @@ class CommandConsumer:
                                    f"{type(error).__name__}: {error}", command)
 
     def dead_letter(self, raw: bytes, key: bytes | None, error: str) -> None:
-        log.error("dead letter (%s): %s", key, error)
+        saga.dead_letter(key)
         value = {"error": error, "at": iso(utcnow()), "worker": self.name,
                  "message": raw.decode("utf-8", "replace")}
         self.producer.produce(self.settings.topic(topics.DEAD_LETTERS), key=key,

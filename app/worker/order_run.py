@@ -10,6 +10,7 @@ from app.domain.clock import as_utc
 from app.domain.ids import new_id
 from app.domain.plain import copy_plain, same_as_stored
 from app.messaging import topics
+from app.observability import trace
 from app.store import process_state
 from app.store.orders import context_marker, history_entry
 from app.worker import steps as step_book
@@ -27,7 +28,7 @@ def status_changed(order_id: str, old: str, new: str, at: datetime) -> dict:
     """The outbox event that tells other services an order's status changed."""
     return {"id": new_id("evt"), "topic": topics.EVENTS, "value": {
         "type": "order.status_changed", "order_id": order_id, "from": old, "to": new,
-        "at": at.isoformat()}}
+        "at": at.isoformat()}, **trace.outbox_fields()}
 
 
 class OrderRun:

@@ -64,9 +64,9 @@ class Twice:
         self.producer = producer
         self.published = published
 
-    def produce(self, topic, key=None, value=None, on_delivery=None):
-        self.producer.produce(topic, key=key, value=value, on_delivery=on_delivery)
-        self.producer.produce(topic, key=key, value=value)
+    def produce(self, topic, key=None, value=None, on_delivery=None, **more):
+        self.producer.produce(topic, key=key, value=value, on_delivery=on_delivery, **more)
+        self.producer.produce(topic, key=key, value=value, **more)
         if topic.endswith(topics.COMMANDS):
             self.published[key].append(value)
 
