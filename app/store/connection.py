@@ -22,7 +22,7 @@ def connect(uri: str) -> None:
         import mongomock
 
         from app.store import mongomock_speedups
-        mongomock_speedups.install()
+        mongomock_speedups.install(_write_lock)
         db = uri.split("/")[-1] or "escrow"
         mongoengine.connect(db, host="mongodb://localhost", mongo_client_class=mongomock.MongoClient,
                             tz_aware=False, uuidRepresentation="standard")

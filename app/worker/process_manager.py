@@ -327,7 +327,8 @@ class ProcessManager:
         record = self._record_for(run, call)
         record.update(finished_at=run.now, error=None, retry_at=None)
         entry = step_book.find(run.steps, call.compensates or call.step)
-        entry["state"] = "compensated" if call.compensates else "completed"
+        if not (call.compensates and entry["state"] == "failed"):
+            entry["state"] = "compensated" if call.compensates else "completed"
         run.inst.complete_service(call.task_id, variables)
         action = "step.compensated" if call.compensates else "step.completed"
         run.note("operator" if manual else "worker", action, step=call.compensates or call.step,

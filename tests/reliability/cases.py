@@ -27,7 +27,7 @@ _passports = itertools.count(1)
 
 @dataclass(frozen=True)
 class CrashPlan:
-    point: tuple            # (what the hit is about, the order's state there): see Runner.point
+    point: tuple            # (what the hit is about, the order's state there): Runner._about, _state
     twice: bool = False
 
 
@@ -41,7 +41,6 @@ class Outcome:
     statuses: list          # the status changes, in order
     compensated: list       # steps compensated, in order
     interrupted: list       # steps counted as possibly done when interrupted
-    open_incidents: int
     facts: dict             # what the order recorded (results), ids and times left out
 
 
@@ -52,11 +51,9 @@ class Case:
     order_id: str | None = None
     next_action: int = 0
     performed: list = field(default_factory=list)
-    hits: int = 0
     points: list = field(default_factory=list)        # dry run: the crash points it passes
     step: tuple | None = None                         # the step the worker is at
     crashes: int = 0
-    crashed_at: list = field(default_factory=list)
     command: str | None = None
     last_activity: float = 0.0
     published: set = field(default_factory=set)      # command ids the relay published
@@ -139,7 +136,6 @@ class Runner:
                 and info.get("attempt") == 1 and not info.get("compensates"):
             self._perform(case, action)
         about = self._about(case, component, boundary, info)
-        case.hits += 1
         plan = case.crash
         if plan is None:  # a dry run lists the crash points
             case.points.append((about, self._state(case)))
@@ -172,7 +168,6 @@ class Runner:
     @staticmethod
     def _crash(case: Case, point: tuple) -> None:
         case.crashes += 1
-        case.crashed_at.append(point)
         raise Crash(point)
 
     def _due_action(self, case: Case) -> Action | None:
@@ -313,7 +308,6 @@ def outcome_of(system, doc: dict) -> Outcome:
         statuses=[h["detail"]["to"] for h in history if h["action"] == "status"],
         compensated=[h["detail"]["step"] for h in history if h["action"] == "step.compensated"],
         interrupted=[h["detail"]["step"] for h in history if h["action"] == "step.interrupted"],
-        open_incidents=sum(i["status"] == "open" for i in doc["incidents"]),
         facts={k: v for k, v in doc.get("results", {}).items()
                if v is None or isinstance(v, (bool, int)) or (isinstance(v, str) and not any(c.isdigit() for c in v))})
 

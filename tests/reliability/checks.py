@@ -1,10 +1,10 @@
 """What must hold for every finished case, and what a crash must not change."""
 import json
 
-from confluent_kafka import Consumer, TopicPartition
-
 from app.domain import statuses
+from tests.e2e.test_context_topic import read_raw
 from tests.reliability.cases import Case, Outcome
+
 
 def case_problems(system, case: Case, expected: Outcome | None = None) -> list[str]:
     """Everything wrong with a finished case; `expected`: the outcome of its dry run."""
@@ -109,23 +109,5 @@ def events_problems(bootstrap: str, topic: str, cases: list[Case]) -> list[str]:
 
 
 def read_topic(bootstrap: str, topic: str) -> list[dict]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reliability-reader",
-                         "enable.auto.commit": False, "log_level": 3})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        found = []
-        for p in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            if high <= low:
-                continue
-            consumer.assign([TopicPartition(topic, p, low)])
-            while True:
-                message = consumer.poll(5)
-                assert message is not None, f"{topic} could not be read to its end"
-                if not message.error():
-                    found.append(json.loads(message.value()))
-                    if message.offset() + 1 >= high:
-                        break
-        return found
-    finally:
-        consumer.close()
+    """Every record of a topic as JSON, each partition in order (one order's records share one)."""
+    return [json.loads(value) for *_, value in read_raw(bootstrap, topic, timeout_s=60)]

@@ -46,7 +46,7 @@ class Action:
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    path: str                         # the base path's name (hits are shared with it up to a change)
+    path: str                         # the name of the model path it starts from
     match: str = "none"               # client_match driver
     blocked: bool = False             # compliance refuses the depositor
     actions: tuple = ()
