@@ -4,8 +4,8 @@ Who may use them: fault injection and the whole outbox are the administrator's; 
 for one order are visible to whoever may see that order's signing (its own company's manager)
 and to the administrator. Production has none of this (settings.dev_endpoints is off)."""
 from app.domain.clock import as_utc
-from app.services.caller import ADMIN, MANAGER, Caller
-from app.services.errors import Forbidden, NotFound
+from app.domain.caller import ADMIN, MANAGER, Caller
+from app.services.errors import NotFound, require_role
 from app.services.orders import visible_order
 
 
@@ -15,8 +15,7 @@ def _enabled(system) -> None:
 
 
 def _admin(caller: Caller) -> None:
-    if caller.role != ADMIN:
-        raise Forbidden(f"role {caller.role} may not use the dev tools")
+    require_role(caller, (ADMIN,), "use the dev tools")
 
 
 def sms_sent(system, caller: Caller, order_id: str | None = None) -> list[dict]:
@@ -26,8 +25,7 @@ def sms_sent(system, caller: Caller, order_id: str | None = None) -> list[dict]:
         _admin(caller)
     else:
         visible_order(system, caller, order_id)
-        if caller.role not in (MANAGER, ADMIN):
-            raise Forbidden(f"role {caller.role} may not read a buyer's messages")
+        require_role(caller, (MANAGER, ADMIN), "read a buyer's messages")
     return [{"phone": m["phone"], "text": m["text"], "sent_at": as_utc(m["sent_at"]),
              "order_id": m.get("order_id")} for m in system.sms.list(order_id=order_id)]
 
