@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.api import jsonbody
 from app.api.errors import error_response
 from app.services.errors import ServiceError
 from app.web import init_web
@@ -29,6 +30,7 @@ def create_app(system) -> Flask:
             "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
     )
     app.extensions["escrow"] = system
+    jsonbody.init_app(app)  # every request: body size and JSON bounds; responses: ISO times
     api = Api(app)
     for module in (orders, signing, projects, tasks, incidents, models):
         api.register_blueprint(module.blp)
