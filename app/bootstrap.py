@@ -130,7 +130,7 @@ def build(settings: Settings | None = None, **overrides) -> System:
     catalog.deploy_directory(settings.bpmn_dir)
 
     faults = FaultInjector()  # one injector: dev faults reach the bank and the SMS outbox alike
-    bank = SimulatedBank(faults=faults)
+    bank = SimulatedBank(faults=faults, passport_grace_days=settings.passport_grace_days)
     sms, signing = _signing(settings, faults)
     services = Services(bank=bank, sms=sms, signing=signing)
     pm = ProcessManager(repo, catalog, handlers, services, settings)

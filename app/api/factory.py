@@ -8,6 +8,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.api import jsonbody
+from app.api.openapi import finish_document
 from app.api.errors import error_response
 from app.services.errors import ServiceError
 from app.web import init_web
@@ -37,6 +38,7 @@ def create_app(system) -> Flask:
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)
     tasks.document_forms(api, system.settings.forms_dir)
+    finish_document(api, system.settings)
     app.register_blueprint(health.blp)
     init_web(app, system)
 

@@ -4,6 +4,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from app.api import auth
+from app.api.schemas import UtcDateTime
 from app.api.views import system
 from app.engine import ModelError
 
@@ -16,7 +17,7 @@ class ModelSchema(Schema):
     name = fields.String()
     version = fields.Integer()
     spec_hash = fields.String()
-    deployed_at = fields.DateTime()
+    deployed_at = UtcDateTime()
     deployed_by = fields.String()
 
 

@@ -5,7 +5,7 @@ for one order are visible to whoever may see that order's signing (its own compa
 and to the administrator. Production has none of this (settings.dev_endpoints is off)."""
 from app.domain.clock import as_utc
 from app.services.caller import ADMIN, MANAGER, Caller
-from app.services.errors import Forbidden, NotFound
+from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.orders import visible_order
 
 
@@ -34,8 +34,11 @@ def sms_sent(system, caller: Caller, order_id: str | None = None) -> list[dict]:
 
 def set_fault(system, caller: Caller, operation: str, fail_times: int, latency_ms: int = 0) -> dict:
     """The next `fail_times` calls of a handler's bank operation fail (-1 always, 0 clears)."""
+    from handlers.registry import load_all
     _enabled(system)
     _admin(caller)
+    if operation not in load_all():
+        raise Invalid({"operation": ["not a handler name"]})
     system.bank.set_fault(operation, fail_times, latency_ms=latency_ms)
     return system.bank.faults()
 

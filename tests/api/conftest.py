@@ -4,7 +4,7 @@ import pytest
 from app.api.factory import create_app
 from app.bootstrap import build
 from tests.e2e.conftest import FAST
-from tests.e2e.harness import Api
+from tests.e2e.harness import Api, order_body
 
 
 @pytest.fixture(scope="package")
@@ -35,3 +35,11 @@ def operations(document) -> list[tuple[str, str]]:
     """(METHOD, path template) of every operation the OpenAPI document describes."""
     return [(method.upper(), path) for path, item in document["paths"].items()
             for method in item if method in ("get", "post", "put", "patch", "delete")]
+
+
+PROJECT_OF = {"m1": "p-dev1-sunrise", "m2": "p-dev2-riverside"}
+
+
+def order_for(who: str, **overrides) -> dict:
+    """A valid create body for a manager's own company's project."""
+    return order_body(project_id=PROJECT_OF[who], **overrides)

@@ -34,7 +34,7 @@ def server(request, tmp_path_factory):
                                     "--workers", "1", *request.param, "wsgi:app"],
                                    cwd=ROOT, env=env, stderr=err, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while True:
             text = log.read_text()
             port = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
@@ -42,9 +42,9 @@ def server(request, tmp_path_factory):
             if port and worker:
                 base = f"http://127.0.0.1:{port.group(1)}"
                 try:
-                    if requests.get(base + "/healthz", timeout=5).status_code == 200:
+                    if requests.get(base + "/healthz", timeout=10).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # still starting
                     pass
             assert process.poll() is None and time.monotonic() < deadline, text[-3000:]
             time.sleep(0.2)
