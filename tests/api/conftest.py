@@ -43,3 +43,9 @@ PROJECT_OF = {"m1": "p-dev1-sunrise", "m2": "p-dev2-riverside"}
 def order_for(who: str, **overrides) -> dict:
     """A valid create body for a manager's own company's project."""
     return order_body(project_id=PROJECT_OF[who], **overrides)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.api.figures import FIGURES
+    for name, figures in FIGURES.items():
+        terminalreporter.write_line(f"{name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
