@@ -96,11 +96,11 @@ def _default(value):
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
-    """app.json: what request.get_json() and jsonify() use."""
+    """app.json: what request.get_json() and jsonify() use. Reading is always bounded."""
     default = staticmethod(_default)
 
-    def loads(self, s, **kwargs):
-        return loads_bounded(s) if not kwargs else super().loads(s, **kwargs)
+    def loads(self, s, **_):
+        return loads_bounded(s)
 
 
 def _read_at_most(stream, limit: int) -> bytes:
