@@ -127,8 +127,8 @@ class World:
         if kind == "task":
             order = self.api.order(order_id, who="admin")
             return next(t["id"] for t in order["open_tasks"] if t["lane"] == "backoffice")
-        incidents = self.api.get("/api/v1/incidents", who="admin", status="open").get_json()
-        return eventually(lambda: next((i["id"] for i in incidents if i["order_id"] == order_id), None))
+        return eventually(lambda: next((i["id"] for i in self.api.get(
+            "/api/v1/incidents", who="admin", status="open").get_json() if i["order_id"] == order_id), None))
 
     def take(self, kind: str, company: str, fresh: bool) -> str:
         return self.fresh[(kind, company)].pop() if fresh else self.shared[(kind, company)]
