@@ -3,5 +3,8 @@ WORKDIR /srv
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+RUN useradd --uid 10001 --no-create-home escrow
+USER 10001
 EXPOSE 5000
-CMD ["gunicorn", "--bind", "0.0.0.0:5000", "wsgi:app"]
+# The API; workers and the simulators override the command (docker-compose.yml, deploy/k8s).
+CMD ["gunicorn", "--config", "python:app.gunicorn_conf", "wsgi:app"]

@@ -9,7 +9,8 @@ ASSETS := app/web/static/dist/.built
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/web/translations/*/LC_MESSAGES/messages.po))
 APP := $(STAMP) $(ASSETS) $(CATALOGS)
 
-.PHONY: run test bench worker broker assets translations clean
+PEERS := var/peers
+.PHONY: run test bench bench-temporal worker broker bank sms assets translations clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -44,11 +45,26 @@ test: $(APP)
 bench: $(APP)
 	$(BIN)/python -m bench.run $(ARGS)
 
+# The Temporal peer of the benchmark, in a virtualenv of its own (never a project dependency)
+$(PEERS)/.installed: bench/peers/requirements.txt
+	test -x $(PEERS)/bin/python || $(PY) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --disable-pip-version-check -r bench/peers/requirements.txt
+	touch $@
+
+bench-temporal: $(PEERS)/.installed
+	$(PEERS)/bin/python -m bench.peers.temporal_saga $(ARGS)
+
 worker: $(STAMP)
 	$(BIN)/python -m app.worker
 
 broker: $(STAMP)
 	$(BIN)/python -m app.messaging.broker
+
+bank: $(STAMP)
+	$(BIN)/python -m app.adapters.bank.server
+
+sms: $(STAMP)
+	$(BIN)/python -m app.adapters.sms.server
 
 clean:
 	rm -rf $(VENV) node_modules app/web/static/dist .pytest_cache $(CATALOGS)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.adapters.bank import seed as bank_seed
 from app.adapters.faults import FaultInjector
+from app.adapters.bank.http import HttpBank
 from app.adapters.bank.simulated import SimulatedBank
 from app.adapters.sms.http_gateway import HttpSmsGateway
 from app.adapters.sms.outbox import DevOutbox
@@ -50,7 +51,7 @@ class System:
     bootstrap: str
     repo: OrderRepository
     catalog: ModelCatalog
-    bank: SimulatedBank
+    bank: object  # BankCore: the in-process SimulatedBank, or HttpBank (ESCROW_BANK_URL)
     sms: object
     signing: object
     process_manager: ProcessManager
@@ -73,26 +74,38 @@ class System:
         for n in range(workers if workers is not None else self.settings.embedded_workers):
             self.add_worker(f"worker-{n + 1}")
 
-    def add_worker(self, name: str) -> CommandConsumer:
-        consumer = CommandConsumer(self.bootstrap, self.settings, self.process_manager,
+    def add_worker(self, name: str, process_manager: ProcessManager | None = None) -> CommandConsumer:
+        consumer = CommandConsumer(self.bootstrap, self.settings, process_manager or self.process_manager,
                                    self.producer, name=name)
         self.consumers.append(consumer)
         self._spawn(name, consumer.run)
         return consumer
 
-    def _spawn(self, name, target) -> None:
+    def _spawn(self, name, target) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self.threads.append(thread)
+        return thread
 
-    def stop(self) -> None:
-        self.relay.stop()
-        self.scheduler.stop()
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """Graceful stop (SIGTERM): each worker finishes its current command, commits and
+        leaves the group; then the relay publishes what their last saves queued."""
         for consumer in self.consumers:
             consumer.stop()
+        self.scheduler.stop()
+        relay_threads = [t for t in self.threads if t.name == "outbox-relay"]
         for thread in self.threads:
-            thread.join(timeout=10)
+            if thread not in relay_threads:
+                thread.join(timeout=timeout_s)
+        self.relay.stop()
+        for thread in relay_threads:
+            thread.join(timeout=timeout_s)
+        try:
+            self.relay.relay_once(wait=False)
+        except Exception:  # the events stay in their documents for the next relay
+            log.exception("outbox relay: last pass at stop failed")
         self.producer.flush(5)
+        log.info("stopped: %d worker(s) left the consumer group", len(self.consumers))
         if self.embedded_kafka:
             self.embedded_kafka.close()
 
@@ -102,7 +115,7 @@ def build(settings: Settings | None = None, **overrides) -> System:
     embedded_kafka = None
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:
-        embedded_kafka = kafka.EmbeddedKafka()
+        embedded_kafka = kafka.EmbeddedKafka(topics=[settings.topic(t) for t in topics.ALL])
         bootstrap = embedded_kafka.bootstrap
     log.info("Kafka bootstrap: %s%s", bootstrap, " (embedded mock cluster)" if embedded_kafka else "")
     connection.connect(settings.mongo_uri)
@@ -130,7 +143,8 @@ def build(settings: Settings | None = None, **overrides) -> System:
     catalog.deploy_directory(settings.bpmn_dir)
 
     faults = FaultInjector()  # one injector: dev faults reach the bank and the SMS outbox alike
-    bank = SimulatedBank(faults=faults, passport_grace_days=settings.passport_grace_days)
+    bank = (HttpBank(settings.bank_url, timeout_s=settings.bank_timeout_s) if settings.bank_url
+            else SimulatedBank(faults=faults, passport_grace_days=settings.passport_grace_days))
     sms, signing = _signing(settings, faults)
     services = Services(bank=bank, sms=sms, signing=signing)
     pm = ProcessManager(repo, catalog, handlers, services, settings)

@@ -5,6 +5,7 @@ librdkafka mock cluster, mongomock, the simulated bank core and the dev SMS outb
 Production sets ESCROW_ENV=production, ESCROW_KAFKA_BOOTSTRAP and ESCROW_MONGO_URI.
 """
 import os
+import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -64,7 +65,9 @@ class Settings:
     scheduler_full_scan_s: float = 10.0         # safety net: this process's writes are hinted
     relay_interval_s: float = 0.05
     relay_full_scan_s: float = 10.0             # safety net: this process's writes are hinted
-    # SMS gateway (production)
+    # Bank core over HTTP (unset: the in-process simulator) and the SMS gateway (unset: dev outbox)
+    bank_url: str | None = None
+    bank_timeout_s: float = 10.0
     sms_url: str | None = None
     sms_user: str | None = None
     sms_password: str | None = field(default=None, repr=False)
@@ -73,6 +76,7 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)  # signs sessions; embedded: random per start
     display_timezone: str = "Europe/Moscow"    # how pages show times (stored and sent as UTC)
     max_request_bytes: int = 2 * 1024 * 1024   # larger bodies get 413 before they are read
+    metrics_port: int | None = None            # a worker's /metrics, /healthz, /readyz (unset: none)
 
     @property
     def embedded(self) -> bool:
@@ -106,7 +110,8 @@ def load_settings(**overrides) -> Settings:
     """Settings from the environment; keyword overrides win (tests, benchmark)."""
     values = {}
     for f in fields(Settings):
-        cast = type(f.default) if f.default is not None else str  # bool, int, float, Path, str
+        # bool, int, float, Path, str; an optional field casts to its type (`int | None`: int)
+        cast = type(f.default) if f.default is not None else typing.get_args(f.type)[0]
         values[f.name] = _env(env_name(f.name), f.default, cast)
     values.update(overrides)
     settings = Settings(**values)

@@ -14,6 +14,8 @@ from app.services import dev
 blp = Blueprint("dev", __name__, url_prefix="/api/v1/dev",
                 description="Embedded default only: drive the simulated bank, read sent SMS")
 
+BANK_ELSEWHERE = "the bank is a service of its own (ESCROW_BANK_URL): use its admin endpoints"
+
 
 class FaultSchema(Schema):
     operation = fields.String(required=True, validate=validate.Length(min=1, max=100),
@@ -57,6 +59,7 @@ class Faults(MethodView):
     @auth.roles(*auth.ROLES)
     @blp.arguments(FaultSchema)
     @blp.response(200, FaultsSchema)
+    @blp.alt_response(409, description=BANK_ELSEWHERE)
     def post(self, body):
         """Inject faults into one operation of the simulated bank (admin)"""
         return {"faults": dev.set_fault(system(), auth.current(), body["operation"], body["fail_times"],
@@ -64,6 +67,7 @@ class Faults(MethodView):
 
     @auth.roles(*auth.ROLES)
     @blp.response(200, FaultsSchema)
+    @blp.alt_response(409, description=BANK_ELSEWHERE)
     def get(self):
         """Faults in force (admin)"""
         return {"faults": dev.faults(system(), auth.current())}
@@ -74,6 +78,7 @@ class Sms(MethodView):
     @auth.roles(*auth.ROLES)
     @blp.arguments(SmsQuerySchema, location="query")
     @blp.response(200, SmsSchema(many=True))
+    @blp.alt_response(409, description="the SMS gateway is a service of its own (ESCROW_SMS_URL)")
     def get(self, query):
         """Messages the dev SMS outbox 'sent', newest first"""
         return dev.sms_sent(system(), auth.current(), query.get("order_id"))

@@ -7,12 +7,17 @@ log = logging.getLogger(__name__)
 
 
 class EmbeddedKafka:
-    """librdkafka's mock cluster, alive as long as this object is; reachable over TCP."""
+    """librdkafka's mock cluster, alive as long as this object is; reachable over TCP.
 
-    def __init__(self, brokers: int = 1):
+    `topics` exist from the start (as a real deployment creates them before the workers), so
+    consumers get their assignment at once; the mock creates a topic on a metadata request."""
+
+    def __init__(self, brokers: int = 1, topics=()):
         self._holder = Producer({"test.mock.num.brokers": brokers, "log_level": 3})
         metadata = self._holder.list_topics(timeout=10)
         self.bootstrap = ",".join(f"{b.host}:{b.port}" for b in metadata.brokers.values())
+        for topic in topics:
+            self._holder.list_topics(topic, timeout=10)
 
     def close(self) -> None:
         self._holder.flush(1)

@@ -1,11 +1,15 @@
 """Kafka consumer loop of the process manager: one consumer group, key = order id.
 
-Offsets are committed only after every message of a batch was handled and saved, so a crash
-means redelivery (which the process manager makes harmless), never loss.
+Offsets are committed only after a message was handled and saved, so a crash means
+redelivery (which the process manager makes harmless), never loss. `stop()` (SIGTERM) lets the
+current command finish, commits what was handled and leaves the group; the rest of a batch
+goes to the partition's next owner.
 """
 import json
 import logging
 import threading
+
+from confluent_kafka import TopicPartition
 
 from app.domain.clock import iso, utcnow
 from app.messaging import kafka, topics
@@ -24,6 +28,7 @@ class CommandConsumer:
         self.name = name
         self.stopped = threading.Event()
         self.handled = 0
+        self.partitions: set[tuple[str, int]] | None = None  # None until the group assigned some (or none)
 
     def stop(self) -> None:
         self.stopped.set()
@@ -31,23 +36,35 @@ class CommandConsumer:
     def run(self) -> None:
         consumer = kafka.consumer(self.bootstrap, self.settings.consumer_group,
                                   **{"client.id": self.name})
-        consumer.subscribe([self.settings.topic(topics.COMMANDS)])
+        consumer.subscribe([self.settings.topic(topics.COMMANDS)],
+                           on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked)
         try:
             while not self.stopped.is_set():
                 # Wait for the first message only, then take what is already there:
                 # consume(n, timeout) alone would wait out the timeout to fill a batch.
                 first = consumer.poll(0.1)
                 messages = [first] + consumer.consume(199, 0) if first is not None else []
-                good = [m for m in messages if m.error() is None]
+                handled = {}
                 for message in messages:
                     if message.error() is not None:
                         log.debug("consumer: %s", message.error())
-                for message in good:
-                    self.process(message.value(), message.key())
-                if good:
-                    consumer.commit(asynchronous=False)
+                    elif not self.stopped.is_set():
+                        self.process(message.value(), message.key())
+                        handled[(message.topic(), message.partition())] = message.offset() + 1
+                if handled:
+                    consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in handled.items()],
+                                    asynchronous=False)
         finally:
-            consumer.close()
+            consumer.close()  # leaves the group: its partitions move on at once
+            self.partitions = None
+            log.info("%s left the consumer group", self.name)
+
+    def _assigned(self, _consumer, partitions) -> None:
+        # cooperative-sticky: each call adds partitions (possibly none)
+        self.partitions = (self.partitions or set()) | {(p.topic, p.partition) for p in partitions}
+
+    def _revoked(self, _consumer, partitions) -> None:
+        self.partitions = (self.partitions or set()) - {(p.topic, p.partition) for p in partitions}
 
     def process(self, raw: bytes, key: bytes | None) -> None:
         try:

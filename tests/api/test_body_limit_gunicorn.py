@@ -1,5 +1,5 @@
-"""The body limit under the production server: gunicorn as docker-compose runs it (gthread)
-and as the Dockerfile runs it (sync), on a free port. A 200 MB body with a valid token is
+"""The body limit under the production server: gunicorn with its production configuration
+(app/gunicorn_conf.py: gthread, keep-alive) on a free port. A 200 MB body with a valid token is
 answered 413 while it is still being sent, the worker's memory stays flat, and it serves on."""
 import os
 import re
@@ -24,14 +24,14 @@ def rss_bytes(pid: int) -> int:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024
 
 
-@pytest.fixture(scope="module", params=[["--worker-class", "gthread", "--threads", "8"], []],
-                ids=["gthread", "sync"])
-def server(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("gunicorn") / "stderr.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESCROW_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ESCROW_")},
+           "GUNICORN_BIND": "127.0.0.1:0"}
     with open(log, "w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0",
-                                    "--workers", "1", *request.param, "wsgi:app"],
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
+                                    "wsgi:app"],
                                    cwd=ROOT, env=env, stderr=err, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 180

@@ -1,0 +1,1 @@
+"""Operations: the application's Prometheus metrics and the worker's operations server."""
