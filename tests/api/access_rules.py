@@ -4,7 +4,9 @@ Every operation of the OpenAPI document needs a rule here (a new one without a r
 matrix). A rule names the roles that may call the operation; the matrix adds what holds for
 every operation: no token or an unknown one is 401, a role not named is 403, and a manager
 reaching another company's order (or its task, its SMS) is 404, as if it did not exist. The
-resource an operation acts on comes from its path parameters (or `resource_query`)."""
+resource an operation acts on comes from its path parameters (order_id, task_id, incident_id;
+or `resource_query`); other path parameters take `path_values`, e.g.
+allow(ANALYST, ADMIN, path_values=(("name", "order_creation"), ("version", "1")))."""
 from dataclasses import dataclass
 
 ADMIN, ANALYST, BACKOFFICE, MANAGER = "admin", "analyst", "backoffice", "manager"
@@ -16,6 +18,7 @@ class Rule:
     roles: frozenset
     resource_query: str | None = None  # a query parameter that names an order (dev SMS)
     variant: str = ""
+    path_values: tuple = ()  # (name, value) for path parameters that name no company's resource
 
 
 def allow(*roles, **options) -> Rule:

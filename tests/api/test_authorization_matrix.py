@@ -37,9 +37,9 @@ class Cell:
 
     @property
     def resource(self) -> str | None:
-        params = re.findall(r"{(\w+)}", self.path)
-        if params:
-            return RESOURCE_OF_PARAM[params[0]]
+        kinds = [RESOURCE_OF_PARAM[p] for p in re.findall(r"{(\w+)}", self.path) if p in RESOURCE_OF_PARAM]
+        if kinds:
+            return kinds[0]
         return "order" if self.rule.resource_query else None
 
     def expected(self, document) -> int:
@@ -160,6 +160,8 @@ def call(world: World, cell: Cell, document) -> tuple[int, str]:
     fresh = cell.method != "GET" and cell.expected(document) < 300
     resource_id = world.take(cell.resource, cell.company, fresh) if cell.resource else None
     path, query = cell.path, {}
+    for name, value in cell.rule.path_values:
+        path = path.replace("{%s}" % name, value)
     if cell.rule.resource_query:
         query[cell.rule.resource_query] = resource_id
     elif resource_id:
