@@ -16,7 +16,7 @@ from app.adapters.bank.simulated import SimulatedBank
 from app.adapters.sms.http_gateway import HttpSmsGateway
 from app.adapters.sms.outbox import DevOutbox
 from app.config import Settings, load_settings
-from app.engine import ProcessEngine, RetryPolicy
+from app.engine import ProcessEngine, RetryPolicy, ScriptLimits
 from app.messaging import kafka, topics
 from app.messaging.outbox import OutboxRelay
 from app.process_models import ModelCatalog, model_record
@@ -133,7 +133,9 @@ def build(settings: Settings | None = None, **overrides) -> System:
 
     handlers = registry.load_all()
     engine = ProcessEngine(set(handlers), settings.forms_dir,
-                           default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s))
+                           default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s),
+                           script_limits=ScriptLimits(settings.script_max_steps, settings.script_timeout_s,
+                                                      settings.script_max_value, settings.script_max_alloc))
     catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record))
     if not ProcessModel.objects.first():
         # An empty database may be a lost one: take the deployed versions back from their

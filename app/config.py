@@ -59,6 +59,13 @@ class Settings:
     # law gives to apply for the new one)
     passport_grace_days: int = 0
     history_inline_cap: int = 20
+    # Analysts' expressions and scripts, per evaluation (app/engine/sandbox): steps are loop
+    # iterations, items iterated and calls of their own functions; units are characters,
+    # container elements or 64 bits of an integer
+    script_max_steps: int = 100_000
+    script_timeout_s: float = 1.0
+    script_max_value: int = 100_000            # units of the largest value read deeply or made
+    script_max_alloc: int = 1_000_000          # units of all new values together
     applied_commands_cap: int = 50
     # Background loops
     scheduler_interval_s: float = 0.2

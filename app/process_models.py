@@ -15,6 +15,11 @@ ORDER_PROCESS = "order_creation"
 CURRENT_TTL_S = 2.0  # how soon other processes' deployments reach new orders
 
 
+def initial_data(settings) -> dict:
+    """The variables every order's process starts with (the worker's, and a simulation's)."""
+    return {"code_ttl": f"PT{settings.code_ttl_s}S", "backoffice_sla": f"PT{settings.backoffice_sla_s}S"}
+
+
 class ModelCatalog:
     def __init__(self, engine, on_deploy=None):
         self.engine = engine
@@ -24,15 +29,17 @@ class ModelCatalog:
         self._lock = threading.Lock()
 
     def deploy(self, name: str, files: dict[str, bytes], actor: str) -> ProcessModel:
-        """Validate and store a new version (ModelError from the engine when invalid)."""
-        parsed = self.engine.parse(files, name)
+        """Validate and store a new version (ModelError from the engine when invalid). The
+        files are stored as the engine read them (with any synthesised ids)."""
+        checked = self.engine.check(files, name)
+        parsed = self.engine.compile(checked, name)
         latest = self.latest(name)
         if latest and latest.spec_hash == parsed.spec_hash:
             return latest
         version = latest.version + 1 if latest else 1
         record = ProcessModel(id=f"{name}:{version}", name=name, version=version,
                               spec_hash=parsed.spec_hash,
-                              files={k: v.decode() if isinstance(v, bytes) else v for k, v in files.items()},
+                              files={k: v.decode("utf-8") for k, v in checked.contents().items()},
                               spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor)
         record.save(force_insert=True)
         self._by_hash[parsed.spec_hash] = parsed
@@ -57,6 +64,9 @@ class ModelCatalog:
                                          "spec_hash": record.spec_hash})
             self._current[name] = cached
         return cached[1]
+
+    def version(self, name: str, version: int) -> ProcessModel | None:
+        return ProcessModel.objects(name=name, version=version).first()
 
     def versions(self, name: str | None = None) -> list[ProcessModel]:
         query = ProcessModel.objects(name=name) if name else ProcessModel.objects()

@@ -18,7 +18,7 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(system) -> Flask:
-    from app.api import dev, health, incidents, models, orders, projects, signing, tasks
+    from app.api import dev, health, incidents, models, orders, projects, signing, tasks, workbench
     app = Flask("escrow", root_path=str(WEB), static_folder="static", template_folder="templates")
     app.config.update(
         ESCROW=system.settings,
@@ -33,7 +33,7 @@ def create_app(system) -> Flask:
     app.extensions["escrow"] = system
     jsonbody.init_app(app)  # every request: body size and JSON bounds; responses: ISO times
     api = Api(app)
-    for module in (orders, signing, projects, tasks, incidents, models):
+    for module in (orders, signing, projects, tasks, incidents, models, workbench):
         api.register_blueprint(module.blp)
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)

@@ -33,7 +33,7 @@ class Orders(MethodView):
         """List the caller's orders, newest first"""
         page, total = orders.find_orders(system(), auth.current(), status=query.get("status"),
                                          search=query.get("q"), skip=pagination_parameters.first_item,
-                                         limit=pagination_parameters.page_size)
+                                         limit=pagination_parameters.page_size, company=query.get("company"))
         pagination_parameters.item_count = total
         return page
 

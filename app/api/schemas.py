@@ -213,6 +213,8 @@ class OrderSchema(OrderSummarySchema):
 
 class OrderListQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
+    company = fields.String(validate=validate.Length(min=1, max=64),
+                            metadata={"description": "only this company's orders (the dashboard's links)"})
     q = fields.String(validate=validate.Length(min=1, max=100),
                       metadata={"description": "search: depositor name, agreement or passport number"})
 

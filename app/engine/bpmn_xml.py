@@ -4,6 +4,18 @@ from lxml import etree
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+# namespaces that change nothing the engine does: diagram interchange, colours, modeler metadata
+DECORATION_NS = {
+    "http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI", "http://bpmn.io/schema/bpmn/biocolor/1.0",
+    "http://www.omg.org/spec/BPMN/non-normative/color/1.0", "http://camunda.org/schema/modeler/1.0", XSI,
+}
+# other engines' vocabularies: ignored, with a warning that names the engine
+FOREIGN_ENGINES = {
+    "http://camunda.org/schema/1.0/bpmn": "Camunda 7", "http://camunda.org/schema/zeebe/1.0": "Camunda 8 (Zeebe)",
+    "http://flowable.org/bpmn": "Flowable", "http://activiti.org/bpmn": "Activiti",
+}
 
 TASKS = {"serviceTask", "userTask", "scriptTask", "manualTask", "task"}
 ACTIVITIES = TASKS | {"subProcess", "callActivity"}
@@ -11,12 +23,33 @@ GATEWAYS = {"exclusiveGateway", "parallelGateway", "eventBasedGateway"}
 EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"}
 FLOW_NODES = ACTIVITIES | GATEWAYS | EVENTS
 CONNECTORS = {"sequenceFlow", "association"}
-PASSIVE = {"laneSet", "dataObject", "dataObjectReference", "textAnnotation", "documentation",
+PASSIVE = {"laneSet", "dataObject", "dataObjectReference", "textAnnotation", "group", "documentation",
            "extensionElements", "ioSpecification", "property"}
 ROOT_ALLOWED = {"process", "collaboration", "message", "error", "escalation", "signal",
                 "itemDefinition", "documentation", "extensionElements", "category"}
 HANDLER_TYPES = {"serviceTask", "scriptTask", "task"}
 LOOPS = {"standardLoopCharacteristics", "multiInstanceLoopCharacteristics"}
+# children of an activity that are parts of it (of a sub-process too), not elements of its scope
+NODE_PARTS = {"incoming", "outgoing", "dataInputAssociation", "dataOutputAssociation"} | LOOPS
+# flow nodes that may have no incoming sequence flow (the flow reaches them otherwise)
+ENTRY_NODES = {"startEvent", "boundaryEvent"}
+# flow nodes whose path may end without an outgoing sequence flow
+EXIT_NODES = {"endEvent"}
+# flow nodes that may have several outgoing sequence flows (others need a gateway to split)
+SPLITTING_NODES = GATEWAYS
+# scripts and conditions are Python; another language would be run as Python by mistake
+PYTHON_LANGUAGES = {"", "python", "python3", "text/x-python", "text/python", "application/x-python"}
+# a loop of sequence flows must pass one of these: SpiffWorkflow 3.2.0 predicts the path ahead
+# at every step and recurses without end around a loop that has no choice in it
+LOOP_BREAKERS = {"exclusiveGateway", "eventBasedGateway"}
+# what an event-based gateway may lead to
+EVENT_GATEWAY_TARGETS = {"intermediateCatchEvent"}
+# ids SpiffWorkflow gives its own steps of every process: an element with one breaks the process
+RESERVED_IDS = {"Start", "End", "Root"}
+# children of bpmn:definitions that events refer to by id
+REFERENCED_DEFINITIONS = {"message", "error", "escalation", "signal"}
+# connectors without an id get one derived from their ends (see bpmn_files.synthesise_ids)
+ID_PREFIX = {"sequenceFlow": "Flow", "association": "Association"}
 
 # which event definitions each event may carry ("none" = no definition)
 ALLOWED_DEFS = {
@@ -32,6 +65,11 @@ ALLOWED_DEFS = {
 
 def local(node) -> str:
     return etree.QName(node).localname
+
+
+def is_executable(process) -> bool:
+    """isExecutable as SpiffWorkflow reads it: absent means executable."""
+    return process.get("isExecutable", "true") == "true"
 
 
 def describe(node) -> str:

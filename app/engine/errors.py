@@ -1,12 +1,28 @@
 """Exceptions raised by the engine facade."""
+from .problems import ERROR, Problem
 
 
 class EngineError(Exception):
-    """Base class for engine errors."""
+    """Base class for engine errors; `element_id` names the model element at fault, if any."""
+
+    def __init__(self, message: str = "", element_id: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
 
 
 class ModelError(EngineError):
-    """A BPMN model was refused at deploy time; the message names the element id and type."""
+    """A BPMN model was refused. `problems` lists every problem found (errors and warnings),
+    each naming the element id, type and line; the message joins the errors."""
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem(None, None, None, ERROR, problems)]
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.errors) or "the model was refused")
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
 
 
 class UnhandledBpmnError(EngineError):

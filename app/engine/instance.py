@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
@@ -27,15 +28,16 @@ class Instance:
         self.wf = workflow
 
     # --- running ----------------------------------------------------------------------------
-    def advance(self, now: datetime | None = None) -> None:
+    def advance(self, now: datetime | None = None, before_step=None) -> None:
         """Run engine steps and fire timers due at `now` (tz-aware; default: the real clock).
-        Never runs handlers: service tasks stop STARTED for the worker."""
+        Never runs handlers: service tasks stop STARTED for the worker. `before_step(task)` is
+        called before each engine step (a simulation counts steps and may stop there)."""
         self.wf.now = utc(now) if now is not None else datetime.now(timezone.utc)
         try:
             self.wf.refresh_timers()
-            self.wf.do_engine_steps()
+            self.wf.do_engine_steps(will_complete_task=before_step)
             while self._has_ready_engine_tasks():
-                self.wf.do_engine_steps()
+                self.wf.do_engine_steps(will_complete_task=before_step)
         finally:
             self.wf.now = None
         self.wf.bpmn_events.clear()     # events nobody inside caught: nothing outside listens
@@ -86,7 +88,8 @@ class Instance:
                 params[name] = self.wf.script_engine.evaluate(task, param["value"])
             except Exception as exc:    # a model mistake: say where
                 raise EngineError(f"serviceTask '{task.task_spec.bpmn_id}': parameter {name!r} "
-                                  f"= {param['value']!r} failed: {exc}") from None
+                                  f"= {param['value']!r} failed: {getattr(exc, 'reason', exc)}",
+                                  task.task_spec.bpmn_id) from None
         return params
 
     def _retry(self, spec) -> RetryPolicy:
@@ -158,6 +161,26 @@ class Instance:
             return False
         event = BpmnEvent(EscrowMessageEventDefinition(name), payload=payload or {})
         return self.wf.event_manager.catch(event, internal=False) > 0 or self._caught_by_start(name)
+
+    def send_signal(self, name: str, payload: dict | None = None) -> bool:
+        """Broadcast BPMN signal `name` to everything waiting for it (catch events, boundary
+        events, event sub-process starts). False if the model has no catcher of that name."""
+        if self.wf.is_completed():
+            return False
+        definition = next((d for d in self._event_definitions() if isinstance(d, SignalEventDefinition)
+                           and d.name == name), None)
+        if definition is None:
+            return False
+        return self.wf.event_manager.catch(BpmnEvent(definition, payload=payload or {}), internal=False) > 0 \
+            or self._caught_by_start(name)
+
+    def _event_definitions(self):
+        # the model's own definition objects: catching compares them by class and name
+        for spec in [self.model.spec, *self.model.subprocess_specs.values()]:
+            for task_spec in spec.task_specs.values():
+                definition = getattr(task_spec, "event_definition", None)
+                if definition is not None:
+                    yield definition
 
     def _caught_by_start(self, name) -> bool:
         # EventManager.catch counts the tasks it saw before starting an event sub-process

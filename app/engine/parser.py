@@ -64,6 +64,17 @@ class StartEventParser(_EventParserMixin, SpiffStartEventParser):
         return task
 
 
+class UnboundServiceTaskParser(ServiceTaskParser):
+    """A service task without a handler (serviceTaskOperator) parses with handler None:
+    validation refuses it for deployment; a simulation runs it on scripted outcomes."""
+
+    def create_task(self):
+        if self.parse_extensions().get("serviceTaskOperator") is not None:
+            return super().create_task()
+        return self.spec_class(self.spec, self.bpmn_id, operation_name=None, operation_params={},
+                               result_variable=None, **self.bpmn_attributes)
+
+
 class SubProcessParser(SubWorkflowParser):
     def create_task(self):
         extensions = self.parse_extensions()
@@ -96,6 +107,10 @@ class EscrowProcessParser(SpiffProcessParser):
 
     def _index_process_nodes(self):
         super()._index_process_nodes()
+        # 3.2.0 indexes every node with an id attribute, extension elements too: a handler
+        # named like an element (<spiffworkflow:serviceTaskOperator id="review"/>) replaced
+        # the element 'review' and the flow into it led nowhere. Only BPMN elements count.
+        self.nodes_by_id = {node.get("id"): node for node in self.xpath(".//bpmn:*[@id]")}
         self.compensation_boundaries = {}
         for attached, events in list(self.boundary_events_by_attached.items()):
             keep = []
@@ -141,7 +156,7 @@ class EscrowBpmnParser(SpiffBpmnParser):
     PROCESS_PARSER_CLASS = EscrowProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("serviceTask"): (ServiceTaskParser, DeferredServiceTask),
+        full_tag("serviceTask"): (UnboundServiceTaskParser, DeferredServiceTask),
         full_tag("startEvent"): (StartEventParser, EscrowStartEvent),
         full_tag("subProcess"): (SubProcessParser, SubWorkflowTask),
         full_tag("endEvent"): (EndEventParser, EndEvent),

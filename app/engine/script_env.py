@@ -1,69 +1,88 @@
-"""A restricted Python environment for conditions, timer expressions, params and scripts.
+"""The script engine SpiffWorkflow uses for conditions, timer expressions, params and scripts.
 
-Analysts edit these expressions, so they run with a handful of harmless builtins and may not
-touch names or attributes starting with an underscore (which closes the usual escapes such as
-``().__class__.__bases__``). Compiled code is cached per expression string.
+Everything runs in the sandbox of app/engine/sandbox (RestrictedPython with whitelisting
+guards and a per-evaluation budget). Deploy-time validation calls check_source for every
+expression and script; at run time a refused operation, an exceeded budget or any other error
+fails the task with a message naming the element (the worker turns it into an incident).
 """
-import ast
 import re
-from functools import lru_cache
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-SAFE_BUILTINS = {
-    name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-    for name in (
-        "abs", "all", "any", "bool", "dict", "enumerate", "float", "int", "isinstance", "len",
-        "list", "max", "min", "range", "round", "set", "sorted", "str", "sum", "tuple", "zip",
-    )
-}
+from . import sandbox
+from .sandbox import Limits, SandboxError, UnsafeExpression
 
+__all__ = ["check_source", "make_script_engine", "UnsafeExpression", "ScriptFailed", "Limits",
+           "ISO_CHECK"]
 
-class UnsafeExpression(ValueError):
-    pass
+MAX_MESSAGE = 300
 
 
 def check_source(source: str, mode: str) -> None:
     """Raise SyntaxError or UnsafeExpression if the source may not run in our environment."""
-    tree = ast.parse(source, mode=mode)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):
-            raise UnsafeExpression("imports and global statements are not allowed")
-        name = getattr(node, "id", None) or getattr(node, "attr", None)
-        if isinstance(name, str) and name.startswith("_"):
-            raise UnsafeExpression(f"names starting with '_' are not allowed: {name}")
+    sandbox.compile_checked(source, mode)
 
 
-@lru_cache(maxsize=4096)
-def _compile(source: str, mode: str):
-    check_source(source, mode)
-    return compile(source, "<string>", mode)
-
-
-class RestrictedEnvironment(TaskDataEnvironment):
-    def __init__(self):
-        super().__init__({"__builtins__": SAFE_BUILTINS})
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    def __init__(self, limits: Limits):
+        super().__init__({})
+        self.limits = limits
 
     def evaluate(self, expression, context, external_context=None):
-        scope = {"__builtins__": SAFE_BUILTINS}
-        if external_context:
-            scope.update(external_context)
-        scope.update(context)
-        return eval(_compile(expression, "eval"), scope)
+        return sandbox.evaluate(expression, context, self.limits, external_context)
 
     def execute(self, script, context, external_context=None):
-        code = _compile(script, "exec")
-        context.update(external_context or {})
-        context["__builtins__"] = SAFE_BUILTINS
-        try:
-            exec(code, context)
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
+        sandbox.execute(script, context, self.limits, external_context)
         return True
 
 
-def make_script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=RestrictedEnvironment())
+class ScriptFailed(WorkflowTaskException):
+    """An expression or script failed; the message names the element and the reason."""
+
+    def __init__(self, where: str, what: str, error: Exception, task):
+        self.reason = reason(error)
+        super().__init__(f"{where}: {what} failed: {self.reason}", task=task, exception=error)
+
+    def __str__(self):
+        return "; ".join([self.args[0], *self.notes])
+
+
+def element(task) -> str:
+    """'script task 'x'', 'exclusive gateway 'gw'' ... from the task's spec."""
+    spec = task.task_spec
+    kind = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(spec).__name__).lower()
+    kind = re.sub(r"^(deferred|escrow) ", "", kind)
+    return f"{kind} '{spec.bpmn_id}'"
+
+
+def reason(error: Exception) -> str:
+    text = str(error) if isinstance(error, SandboxError) else f"{type(error).__name__}: {error}"
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
+
+
+def _quote(source: str) -> str:
+    source = " ".join(source.split())
+    return repr(source if len(source) <= 80 else source[:80] + "...")
+
+
+class SandboxScriptEngine(PythonScriptEngine):
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except Exception as error:
+            raise ScriptFailed(element(task), f"expression {_quote(expression)}", error, task) from None
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return self.environment.execute(script, task.data, external_context)
+        except Exception as error:
+            raise ScriptFailed(element(task), "script", error, task) from None
+
+
+def make_script_engine(limits: Limits | None = None) -> PythonScriptEngine:
+    return SandboxScriptEngine(environment=SandboxEnvironment(limits or Limits()))
 
 
 # bare ISO-8601 literals accepted as timer expressions without quotes (see specs.timer_value)

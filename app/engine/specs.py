@@ -123,7 +123,8 @@ class EscrowMessageEventDefinition(SpiffMessageEventDefinition):
 
 
 class EscrowErrorEventDefinition(SpiffErrorEventDefinition):
-    """BPMN error; the payload ({code, message, step}) lands in task data under `bpmn_error`
+    """BPMN error; the payload ({code, message, step, and payload: the value of the error's
+    payloadExpression when it has one}) lands in task data under `bpmn_error`
     (or the declared variable). Thrown towards the throwing workflow, then bubbles up."""
 
     def catch(self, my_task, event=None):
@@ -139,6 +140,8 @@ class EscrowErrorEventDefinition(SpiffErrorEventDefinition):
 
     def throw(self, my_task):
         payload = {"code": self.code, "message": self.name, "step": my_task.task_spec.bpmn_id}
+        if self.expression is not None:     # the bpmn:error's spiffworkflow:payloadExpression
+            payload["payload"] = my_task.workflow.script_engine.evaluate(my_task, self.expression)
         my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=payload, target=my_task.workflow))
 
 

@@ -1,196 +1,208 @@
-"""Deploy-time validation: a whitelist of the BPMN we really execute.
+"""Deploy-time validation: a whitelist of the BPMN we really execute, every problem at once.
 
 SpiffWorkflow 3.2.0 silently misreads much of what it does not support (elements without id are
-dropped, unknown event definitions become none-events, ...), so anything not listed here is
-refused with a ModelError naming the element id and type.
+dropped, unknown event definitions become none-events, ...), so anything not in the tables of
+bpmn_xml.py is refused, each problem naming the element id, type and line. The checks of single
+elements are small functions in checks/, registered by element type.
 """
-import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
+from . import checks
+from .bpmn_files import BpmnFile, elements, load
 from .bpmn_xml import (
-    ACTIVITIES, ALLOWED_DEFS, BPMN, CONNECTORS, EVENTS, FLOW_NODES, HANDLER_TYPES, LOOPS, NS, PASSIVE,
-    ROOT_ALLOWED, TASKS, describe, event_kinds, local, properties,
+    BPMN, CONNECTORS, FLOW_NODES, NODE_PARTS, NS, PASSIVE, ROOT_ALLOWED, is_executable, local,
 )
-from .errors import ModelError
-from .parser import is_compensate_event
-from .script_env import ISO_CHECK, check_source
+from .problems import ERROR, Problem, Report
+from .script_env import check_source
+
+
+@dataclass
+class Validation:
+    problems: list[Problem]
+    processes: list[str]            # executable processes, in file order
+    entry_points: list[str]         # executable processes no other process of the files calls
+    files: list[BpmnFile] = field(repr=False)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    def contents(self) -> dict[str, bytes]:
+        """The XML as the engine parses it (ids synthesised), by file name."""
+        return {f.name: f.content for f in self.files}
+
+    def elements(self) -> list[dict]:
+        return elements(self.files)
+
+    def process_ids(self) -> list[str]:
+        """Every process of the files, executable or not."""
+        return [p.get("id") for f in self.files for p in f.root.findall("bpmn:process", NS)]
+
+
+@dataclass
+class Scope:
+    """A process or sub-process being checked, with its flow elements indexed."""
+    node: object
+    kind: str                       # "process" | "subprocess" | "event_subprocess"
+    is_main: bool
+    children: list
+    ids: dict
+    incoming: dict
+    outgoing: dict
+
 
 class Validator:
-    def __init__(self, files: dict[str, bytes], main_process_id: str, handler_names, forms_dir):
-        self.files = files
-        self.main = main_process_id
+    def __init__(self, report: Report, handler_names, forms_dir):
+        self.report = report
         self.handlers = set(handler_names)
         self.forms_dir = Path(forms_dir) if forms_dir is not None else None
-        self.docs = {}
-        self.ids = {}
-        self.process_ids = set()
+        self.processes = {}         # process id -> node, across files
+        self.ids = {}               # element id -> node, in the file being checked
+        self.root = None
 
-    def fail(self, node, reason, filename=None):
-        where = f" (file {filename})" if filename else ""
-        raise ModelError(f"{describe(node)}: {reason}{where}")
+    # --- the bundle -------------------------------------------------------------------------
+    def run(self, files: list[BpmnFile], main: str | None) -> tuple[list[str], list[str]]:
+        ids_by_file = {f.name: self.index(f) for f in files}
+        calls = {pid: {c.get("calledElement") for c in node.iter(f"{{{BPMN}}}callActivity")}
+                 for pid, node in self.processes.items()}
+        called = set().union(*calls.values()) if calls else set()
+        executable = [pid for pid, node in self.processes.items() if is_executable(node)]
+        entry_points = [pid for pid in executable if pid not in called]
+        targets = self.targets(main, executable, calls, files)
+        for f in files:
+            self.report.file, self.root, self.ids = f.name, f.root, ids_by_file[f.name]
+            self.check_definitions(f.root)
+            for process in f.root.findall("bpmn:process", NS):
+                if process.get("id") in targets:
+                    is_main = process.get("id") == main if main is not None else process.get("id") in entry_points
+                    self.check_process(process, is_main)
+                elif not is_executable(process):
+                    self.report.warning(process, "the process is not executable (isExecutable=\"false\"), "
+                                                 "so the engine ignores it")
+                elif main is not None:
+                    self.report.warning(process, f"process '{main}' does not call this process, so it is "
+                                                 "not deployed with it")
+        self.report.file = None
+        return executable, entry_points
 
-    def run(self):
-        for filename, content in self.files.items():
-            try:
-                self.docs[filename] = etree.fromstring(content)
-            except etree.XMLSyntaxError as exc:
-                raise ModelError(f"file {filename} is not well-formed XML: {exc}") from None
-        ids_by_file = {}
-        for filename, root in self.docs.items():
-            ids = ids_by_file[filename] = {}     # ids are unique per document, not across files
-            for node in root.iter():
-                if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace == BPMN:
-                    if node.get("id") in ids:
-                        self.fail(node, "duplicate id", filename)
-                    ids[node.get("id")] = node
-            for proc in root.findall("bpmn:process", NS):
-                if proc.get("id") in self.process_ids:
-                    self.fail(proc, "process id defined in two files", filename)
-                self.process_ids.add(proc.get("id"))
-        if self.main not in self.process_ids:
-            raise ModelError(f"process '{self.main}' not found in {sorted(self.files)}")
-        self.reachable = self.reachable_processes()
-        for filename, root in self.docs.items():
-            self.filename = filename
-            self.root = root
-            self.ids = ids_by_file[filename]
-            self.check_root(root)
+    def index(self, f: BpmnFile) -> dict:
+        self.report.file = f.name
+        ids = {}
+        if local(f.root) != "definitions" or etree.QName(f.root).namespace != BPMN:
+            self.report.error(f.root, "the root element of a BPMN file must be bpmn:definitions")
+            return ids
+        for node in f.root.iter():
+            if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace == BPMN:
+                if node.get("id") in ids:
+                    self.report.error(node, f"the id '{node.get('id')}' is used twice in this file "
+                                            f"(first on line {ids[node.get('id')].sourceline})")
+                    continue
+                ids[node.get("id")] = node
+        for process in f.root.findall("bpmn:process", NS):
+            if process.get("id") in self.processes:
+                self.report.error(process, "a process with this id is defined in two files")
+                continue
+            self.processes[process.get("id")] = process
+        return ids
 
-    def reachable_processes(self) -> set:
-        """The main process and what it calls: other processes in the files are not deployed."""
-        by_id = {p.get("id"): p for root in self.docs.values() for p in root.findall("bpmn:process", NS)}
-        seen, todo = set(), [self.main]
+    def targets(self, main, executable, calls, files) -> set:
+        """The processes to check: the main one and what it calls (or, without a main process,
+        every executable one and what they call)."""
+        if main is not None:
+            if main not in self.processes:
+                self.report.error(None, f"process '{main}' not found in {', '.join(f.name for f in files)}")
+                return set()
+            if not is_executable(self.processes[main]):
+                self.report.file = self.file_of(main, files)
+                self.report.error(self.processes[main], "the process is not executable: set "
+                                                        "isExecutable=\"true\" on it to deploy or run it")
+            todo = [main]
+        else:
+            if not executable and files:
+                self.report.error(None, "no executable process in the files: set isExecutable=\"true\" "
+                                        "on the process to run")
+            todo = list(executable)
+        seen = set()
         while todo:
             pid = todo.pop()
-            if pid in seen or pid not in by_id:
+            if pid in seen or pid not in self.processes:
                 continue
             seen.add(pid)
-            todo.extend(c.get("calledElement") for c in by_id[pid].iter(f"{{{BPMN}}}callActivity"))
+            todo.extend(calls.get(pid, ()))
         return seen
 
-    def check_root(self, root):
-        if local(root) != "definitions":
-            raise ModelError(f"file {self.filename}: root element must be bpmn:definitions")
+    @staticmethod
+    def file_of(pid, files):
+        return next((f.name for f in files if f.root.find(f"bpmn:process[@id='{pid}']", NS) is not None), None)
+
+    def check_definitions(self, root):
         for child in root:
             if not isinstance(child.tag, str) or etree.QName(child).namespace != BPMN:
                 continue
             if local(child) not in ROOT_ALLOWED:
-                self.fail(child, "element type not supported", self.filename)
-            if local(child) == "process" and child.get("id") in self.reachable:
-                self.check_container(child, "process", is_main=child.get("id") == self.main)
+                self.report.error(child, f"{local(child)} is not supported by the engine")
+            for check in checks.DEFINITION_CHECKS.get(local(child), ()):
+                check(self, child)
 
-    def check_container(self, container, kind, is_main=False):
-        children = [c for c in container if isinstance(c.tag, str) and etree.QName(c).namespace == BPMN]
-        local_ids = {c.get("id"): c for c in children if c.get("id")}
-        for node in children:
+    # --- processes and sub-processes --------------------------------------------------------
+    def check_process(self, process, is_main: bool):
+        for check in checks.COMMON_CHECKS:
+            check(self, process, None)
+        self.check_scope(process, "process", is_main)
+
+    def check_scope(self, container, kind: str, is_main: bool = False):
+        scope = self.scope(container, kind, is_main)
+        for check in checks.SCOPE_CHECKS:
+            check(self, scope)
+        for node in scope.children:
             name = local(node)
-            if name in PASSIVE:
+            if name in PASSIVE or name in NODE_PARTS:
                 continue
             if name not in FLOW_NODES and name not in CONNECTORS:
-                self.fail(node, "element type not supported", self.filename)
+                self.report.error(node, f"{name} is not supported by the engine")
+                continue
             if not node.get("id"):
-                self.fail(node, f"every {name} needs an id (in {describe(container)}, "
-                                f"name={node.get('name')!r}, sourceRef={node.get('sourceRef')!r})",
-                          self.filename)
-            for child in node:
-                if isinstance(child.tag, str) and local(child) in LOOPS:
-                    self.fail(node, f"{local(child)} is not supported", self.filename)
-            if name == "sequenceFlow":
-                self.check_flow(node, local_ids)
-            elif name in EVENTS:
-                self.check_event(node, container, kind, local_ids)
-            elif name in TASKS:
-                self.check_task(node, local_ids, children)
-            elif name == "subProcess":
-                self.check_subprocess(node, kind, is_main)
-            elif name == "callActivity":
-                if node.get("calledElement") not in self.process_ids:
-                    self.fail(node, f"calls unknown process {node.get('calledElement')!r}", self.filename)
-            elif name == "exclusiveGateway":
-                pass
+                self.report.error(node, f"every {name} needs an id{checks.named(node)}")
+                continue
+            for check in (*checks.COMMON_CHECKS, *checks.ELEMENT_CHECKS.get(name, ())):
+                check(self, node, scope)
+            if name == "subProcess":
+                self.check_scope(node, "event_subprocess" if checks.triggered_by_event(node) else "subprocess")
 
-    def check_flow(self, node, local_ids):
-        for ref in ("sourceRef", "targetRef"):
-            if node.get(ref) not in local_ids:
-                self.fail(node, f"{ref} {node.get(ref)!r} is not an element of the same scope", self.filename)
-        cond = node.find("bpmn:conditionExpression", NS)
-        if cond is not None and (cond.text or "").strip():
-            self.check_expr(node, cond.text.strip(), "eval")
+    def scope(self, container, kind, is_main) -> Scope:
+        children, foreign = [], []
+        for c in container:
+            if isinstance(c.tag, str):
+                (children if etree.QName(c).namespace == BPMN else foreign).append(c)
+        for c in foreign:
+            if local(c) != "extensionElements":
+                self.report.warning(c, "this element is not BPMN; the engine ignores it")
+        ids = {c.get("id"): c for c in children if c.get("id")}
+        incoming, outgoing = {}, {}
+        for c in children:
+            if local(c) == "sequenceFlow":
+                outgoing.setdefault(c.get("sourceRef"), []).append(c)
+                incoming.setdefault(c.get("targetRef"), []).append(c)
+        return Scope(container, kind, is_main, children, ids, incoming, outgoing)
 
-    def check_expr(self, node, source, mode):
+    # --- helpers for the checks -------------------------------------------------------------
+    def expression(self, node, source: str, mode: str, what: str, at=None) -> None:
+        """Report an expression that may not run in the engine's restricted environment."""
         try:
             check_source(source, mode)
-        except (SyntaxError, ValueError) as exc:
-            self.fail(node, f"invalid expression {source!r}: {exc}", self.filename)
-
-    def check_event(self, node, container, kind, local_ids):
-        name = local(node)
-        kinds = event_kinds(node)
-        if len(kinds) > 1:
-            self.fail(node, f"multiple event definitions ({', '.join(kinds)}) are not supported", self.filename)
-        definition = kinds[0] if kinds else "none"
-        key = name
-        if name == "startEvent" and kind == "event_subprocess":
-            key = "event_subprocess_start"
-        elif name == "startEvent" and kind == "subprocess":
-            key = "subprocess_start"
-        if definition not in ALLOWED_DEFS[key]:
-            where = " in an event sub-process" if key == "event_subprocess_start" else ""
-            self.fail(node, f"{definition} event definition is not supported on {name}{where}", self.filename)
-        if definition == "timer":
-            self.check_timer(node)
-        elif definition == "message":
-            ref = node.find("bpmn:messageEventDefinition", NS).get("messageRef")
-            msg = self.ids.get(ref)
-            if msg is None or local(msg) != "message" or not msg.get("name"):
-                self.fail(node, f"messageRef {ref!r} must name a bpmn:message with a name", self.filename)
-        elif definition == "error":
-            ref = node.find("bpmn:errorEventDefinition", NS).get("errorRef")
-            if ref is not None and (ref not in self.ids or local(self.ids[ref]) != "error"):
-                self.fail(node, f"errorRef {ref!r} is not a bpmn:error", self.filename)
-            if name == "endEvent" and (ref is None or not self.ids[ref].get("errorCode")):
-                self.fail(node, "an error end event needs an errorRef with an errorCode", self.filename)
-        elif definition == "compensate":
-            self.check_compensate(node, container, kind, local_ids)
-        if name == "boundaryEvent":
-            target = local_ids.get(node.get("attachedToRef"))
-            if target is None or local(target) not in ACTIVITIES:
-                self.fail(node, "attachedToRef must be an activity of the same scope", self.filename)
-
-    def check_timer(self, node):
-        timer = node.find("bpmn:timerEventDefinition", NS)
-        expr = timer.find("bpmn:timeDuration", NS)
-        if expr is None:
-            expr = timer.find("bpmn:timeDate", NS)
-        if expr is None or not (expr.text or "").strip():
-            self.fail(node, "timer needs a timeDuration or timeDate (timeCycle is not supported)", self.filename)
-        text = expr.text.strip()
-        if not ISO_CHECK.match(text):
-            self.check_expr(node, text, "eval")
-
-    def check_compensate(self, node, container, kind, local_ids):
-        definition = node.find("bpmn:compensateEventDefinition", NS)
-        if local(node) == "boundaryEvent":
-            handler = self.associated(node)
-            if handler is None or handler.get("isForCompensation") != "true":
-                self.fail(node, "a compensation boundary event needs an association to an activity "
-                                "with isForCompensation=\"true\"", self.filename)
-            if local(handler) not in HANDLER_TYPES:
-                self.fail(handler, f"compensation handler must be one of {sorted(HANDLER_TYPES)}", self.filename)
-            if handler.getparent() is not container:
-                self.fail(handler, "compensation handler must be in the same scope as its activity", self.filename)
-            return
-        ref = definition.get("activityRef")
-        if ref is None:
-            return
-        scope = container.getparent() if kind == "event_subprocess" else container
-        target = self.ids.get(ref)
-        if target is None or target.getparent() is not scope or local(target) not in ACTIVITIES:
-            self.fail(node, f"activityRef {ref!r} must be an activity of the compensated scope", self.filename)
+        except Exception as exc:    # SyntaxError, or the sandbox's refusal: both are the model's
+            self.report.error(node, f"{what} {source.strip()!r} cannot run: {exc}",
+                              line=at.sourceline if at is not None else None)
 
     def associated(self, node):
+        """The element an association connects to `node` (either direction), in the same file."""
         for assoc in self.root.iter(f"{{{BPMN}}}association"):
             other = None
             if assoc.get("sourceRef") == node.get("id"):
@@ -201,70 +213,13 @@ class Validator:
                 return self.ids[other]
         return None
 
-    def check_task(self, node, local_ids, siblings):
-        name = local(node)
-        if node.get("isForCompensation") == "true":
-            if name not in HANDLER_TYPES:
-                self.fail(node, f"compensation handler must be one of {sorted(HANDLER_TYPES)}", self.filename)
-            for flow in siblings:
-                if local(flow) == "sequenceFlow" and node.get("id") in (flow.get("sourceRef"), flow.get("targetRef")):
-                    self.fail(node, "a compensation handler must not have sequence flows", self.filename)
-            boundary = self.associated(node)
-            if boundary is None or local(boundary) != "boundaryEvent" or not is_compensate_event(boundary):
-                self.fail(node, "a compensation handler must be associated with a compensation "
-                                "boundary event", self.filename)
-        if name == "serviceTask":
-            self.check_service(node)
-        elif name == "userTask":
-            self.check_form(node)
-        elif name == "scriptTask":
-            script = node.find("bpmn:script", NS)
-            if script is None or not (script.text or "").strip():
-                self.fail(node, "a script task needs a script", self.filename)
-            self.check_expr(node, script.text, "exec")
 
-    def check_service(self, node):
-        operator = node.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
-        if operator is None or not operator.get("id"):
-            self.fail(node, "a service task needs <spiffworkflow:serviceTaskOperator id=\"handler\">", self.filename)
-        if operator.get("id") not in self.handlers:
-            self.fail(node, f"unknown handler {operator.get('id')!r}", self.filename)
-        for param in operator.findall(".//spiffworkflow:parameter", NS):
-            if param.get("value") is not None:
-                self.check_expr(node, param.get("value"), "eval")
-        props = properties(node)
-        for key, cast in (("retry.max_attempts", int), ("retry.base_s", float)):
-            if key in props:
-                try:
-                    cast(props[key])
-                except (TypeError, ValueError):
-                    self.fail(node, f"property {key} must be a number, got {props[key]!r}", self.filename)
+def validate(files: dict, main_process_id: str | None, handler_names, forms_dir,
+             bindings_required: bool = True) -> Validation:
+    """Every problem of a bundle of BPMN files at once (nothing is raised).
 
-    def check_form(self, node):
-        form = properties(node).get("formJsonSchemaFilename")
-        if form is None or self.forms_dir is None:
-            return
-        path = self.forms_dir / form
-        if Path(form).name != form or not path.is_file():
-            self.fail(node, f"form {form!r} not found in {self.forms_dir}", self.filename)
-        try:
-            json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            self.fail(node, f"form {form!r} is not valid JSON: {exc}", self.filename)
-
-    def check_subprocess(self, node, kind, is_main):
-        if node.get("triggeredByEvent") != "true":
-            self.check_container(node, "subprocess")
-            return
-        if not (kind == "process" and is_main):
-            self.fail(node, "event sub-processes are supported only at the top level of the main process",
-                      self.filename)
-        starts = node.findall("bpmn:startEvent", NS)
-        if len(starts) != 1:
-            self.fail(node, f"an event sub-process needs exactly one start event, found {len(starts)}",
-                      self.filename)
-        self.check_container(node, "event_subprocess")
-
-
-def validate(files, main_process_id, handler_names, forms_dir):
-    Validator(files, main_process_id, handler_names, forms_dir).run()
+    main_process_id None checks every executable process (and what they call)."""
+    report = Report(bindings_required)
+    loaded = load(files, report)
+    processes, entry_points = Validator(report, handler_names, forms_dir).run(loaded, main_process_id)
+    return Validation(report.problems, processes, entry_points, loaded)

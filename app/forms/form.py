@@ -14,7 +14,8 @@ The "ui" section (ignored by the validator, removed from the OpenAPI schema):
           "choices": {"<enum value>": {...label}},    # labels of a static enum
           "choices_from": "candidates",               # dynamic choices: a list in the task data
           "value": "client_id",                       #   key of each item submitted as the value
-          "choice_label": "{last_name} {passport.number}",  # label template (dict keys only)
+          "choice_label": "{last_name} {passport.number}",  # label template (dict keys only;
+                                                      #   text or {lang: text})
           "messages": {"<keyword>": {...}}            # per-field messages: required, pattern,
         }                                             #   minLength, enum, choice (dynamic), ...
       }
@@ -45,6 +46,9 @@ MESSAGES = {
     "choice": {"en": "Choose one of the offered values.", "ru": "Выберите одно из предложенных значений."},
     "no_choices": {"en": "There is nothing to choose from.", "ru": "Не из чего выбирать."},
     "invalid": {"en": "Invalid value.", "ru": "Недопустимое значение."},
+    # the page's form: its button, and the note above it when fields need correcting
+    "complete": {"en": "Complete", "ru": "Завершить"},
+    "correct": {"en": "Please correct the fields marked below.", "ru": "Исправьте отмеченные поля."},
 }
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
@@ -111,7 +115,7 @@ class Form:
         if hints.get("choices_from"):
             items = lookup(task_data or {}, hints["choices_from"]) or []
             key = hints.get("value", "value")
-            template = hints.get("choice_label")
+            template = pick(hints.get("choice_label"), lang)
             return [{"value": str(item.get(key)), "label": fill(template, item) if template else str(item.get(key))}
                     for item in items if isinstance(item, dict) and item.get(key) is not None]
         labels = hints.get("choices", {})
@@ -160,15 +164,30 @@ class Form:
                     add(name, self.message(name, "choice", lang))
         return errors
 
+    def from_html(self, submitted) -> dict:
+        """The data of an HTML form post (a mapping of strings) as JSON for validate():
+        only the form's fields; an empty field is absent (so `required` reports it);
+        numbers and booleans converted when they read as such (else left for validate)."""
+        data = {}
+        for name in self.field_names:
+            value = submitted.get(name)
+            if value is None or not str(value).strip():
+                continue
+            data[name] = _typed(self.schema["properties"][name].get("type"), value)
+        return data
+
     # ---- HTML ----
     def render(self, task_data: dict | None = None, values: dict | None = None,
-               errors: dict | None = None, lang: str = DEFAULT_LANG) -> str:
-        """The form's fields as HTML (escaped), with the submitted values and the errors of
-        validate(); dynamic choices come from task_data. The page adds <form> and buttons."""
+               errors: dict | None = None, lang: str = DEFAULT_LANG, *,
+               action: str | None = None, hidden: dict | None = None) -> str:
+        """The form as HTML (escaped), with the submitted values and the errors of validate();
+        dynamic choices come from task_data. Without `action`: the fields only (the API's
+        fragment); with it: a whole <form method="post"> with the `hidden` inputs (a CSRF
+        token) and its "Complete" button."""
         from app.forms.render import render
         if self.templates_dir is None:
             raise ValueError(f"form {self.name}: no templates directory")
-        return render(self, self.templates_dir, task_data, values, errors, lang)
+        return render(self, self.templates_dir, task_data, values, errors, lang, action=action, hidden=hidden)
 
     # ---- documentation ----
     def openapi_schema(self, openapi_version: str = "3.1.0") -> dict:
@@ -181,6 +200,19 @@ class Form:
         if openapi_version.startswith("3.0"):
             schema = _to_openapi_30(schema)
         return schema
+
+
+def _typed(kind, text: str):
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        return text
+    if kind == "boolean" and text in ("true", "false", "on"):
+        return text != "false"
+    return text
 
 
 def _join(parent: str, name: str) -> str:

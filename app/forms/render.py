@@ -44,12 +44,18 @@ def field_views(form: Form, task_data: dict | None, values: dict | None, errors:
 
 
 def render(form: Form, templates_dir: Path, task_data: dict | None = None, values: dict | None = None,
-           errors: dict | None = None, lang: str = "en") -> str:
+           errors: dict | None = None, lang: str = "en", action: str | None = None,
+           hidden: dict | None = None) -> str:
     errors = errors or {}
     known = set(form.field_names)
     view = {
         "name": form.name,
+        "id": "form-" + form.name.removesuffix(".json"),
         "lang": lang,
+        "action": action,
+        "hidden": hidden or {},
+        "submit": pick(MESSAGES["complete"], lang),
+        "correct": pick(MESSAGES["correct"], lang) if errors else "",
         "title": pick(form.ui.get("title"), lang) or form.schema.get("title", ""),
         "help": pick(form.ui.get("help"), lang),
         # form-level errors and errors of fields the form does not show

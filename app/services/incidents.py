@@ -26,11 +26,22 @@ def list_incidents(system, caller: Caller, status: str | None = None) -> list[di
     return sorted((incident_view(i) for i in incidents), key=lambda i: i["created_at"], reverse=True)
 
 
-def _open_incident(system, incident_id: str) -> dict:
+def _incident(system, incident_id: str) -> dict:
     found = system.repo.find({"incidents.id": incident_id}, projection={"incidents": 1})
     incident = next((i for o in found for i in o["incidents"] if i["id"] == incident_id), None)
     if incident is None:
         raise NotFound("incident not found")
+    return incident
+
+
+def find_incident(system, caller: Caller, incident_id: str) -> dict:
+    """One incident, whatever its status."""
+    _require_admin(caller)
+    return incident_view(_incident(system, incident_id))
+
+
+def _open_incident(system, incident_id: str) -> dict:
+    incident = _incident(system, incident_id)
     if incident["status"] != "open":
         raise Conflict(f"incident is {incident['status']}")
     return incident

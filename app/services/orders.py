@@ -8,11 +8,12 @@ from app.domain.plain import canonical_hash
 from app.messaging import commands
 from app.process_models import ORDER_PROCESS
 from app.services.caller import ADMIN, BACKOFFICE, MANAGER, Caller
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from app.services.order_views import order_summary, order_view
 from app.store.documents import Project
 from app.store.orders import DuplicateOrder, context_marker, history_entry, idempotency_scope
 
+CANCELLERS = (MANAGER, BACKOFFICE, ADMIN)
 SUMMARY_FIELDS = {"process": 0, "outbox": 0, "history": 0}
 # what a search term is matched against (case-insensitive substring)
 SEARCHED = ("data.depositor.last_name", "data.depositor.first_name", "data.depositor.middle_name",
@@ -69,11 +70,14 @@ def create_order(system, caller: Caller, data: dict, idempotency_key: str | None
 
 
 def find_orders(system, caller: Caller, status: str | None = None, search: str | None = None,
-                skip: int = 0, limit: int = 20) -> tuple[list[dict], int]:
-    """A page of order summaries the caller may see, newest first, and the total count."""
+                skip: int = 0, limit: int = 20, company: str | None = None) -> tuple[list[dict], int]:
+    """A page of order summaries the caller may see, newest first, and the total count;
+    `company` narrows to one company (a manager's own is the only one they can see)."""
     query: dict = {}
     if caller.role == MANAGER:
         query["company"] = caller.company
+    if company and query.setdefault("company", company) != company:
+        return [], 0
     if status:
         query["status"] = status
     if search and search.strip():
@@ -89,16 +93,34 @@ def show_order(system, caller: Caller, order_id: str) -> dict:
     return order_view(order, system.settings, system.repo.full_history(order))
 
 
+def cancel_refusal(caller: Caller, order: dict) -> ServiceError | None:
+    """Why a cancel by the caller would be refused now; None when it would be accepted (or
+    change nothing: a cancel accepted earlier stands)."""
+    if caller.role not in CANCELLERS:
+        return Forbidden(f"role {caller.role} may not cancel orders")
+    if order.get("signature_accepted"):
+        return Conflict("the order has been signed: it cannot be cancelled")
+    if statuses.is_final(order["status"]):
+        return Conflict(f"order is {order['status']}: it cannot be cancelled")
+    return None
+
+
+def may_cancel(caller: Caller, order: dict) -> bool:
+    """Whether a cancel would start something now (none was accepted before)."""
+    return cancel_refusal(caller, order) is None and not order.get("cancel_requested")
+
+
 def cancel_order(system, caller: Caller, order_id: str, reason: str) -> dict:
     """Accept a cancel: everything done is compensated, then the order ends CANCELLED.
 
     One conditional write decides between a cancel and a signature (whichever comes first
     wins; the other is refused with Conflict). A repeated cancel changes nothing."""
-    if caller.role not in (MANAGER, BACKOFFICE, ADMIN):
-        raise Forbidden(f"role {caller.role} may not cancel orders")
+    if caller.role not in CANCELLERS:  # before the lookup: a role that may not cancel learns nothing
+        raise cancel_refusal(caller, {})
     order = visible_order(system, caller, order_id)
-    if statuses.is_final(order["status"]):
-        raise Conflict(f"order is {order['status']}: it cannot be cancelled")
+    refusal = cancel_refusal(caller, order)
+    if refusal:
+        raise refusal
     command = commands.Command(type=commands.CANCEL, order_id=order_id, actor=caller.id,
                                payload={"reason": reason})
     request = {"command_id": command.id, "reason": reason, "actor": caller.id, "at": utcnow()}
@@ -111,8 +133,7 @@ def cancel_order(system, caller: Caller, order_id: str, reason: str) -> dict:
     if updated is not None:
         return updated
     order = system.repo.get(order_id)
-    if order.get("signature_accepted"):
-        raise Conflict("the order has been signed: it cannot be cancelled")
-    if statuses.is_final(order["status"]):
-        raise Conflict(f"order is {order['status']}: it cannot be cancelled")
+    refusal = cancel_refusal(caller, order)
+    if refusal:
+        raise refusal
     return order  # cancelled already: the first cancel stands

@@ -5,7 +5,7 @@ from app.domain import statuses
 from app.domain.clock import utcnow
 from app.messaging import commands
 from app.services.caller import MANAGER, Caller
-from app.services.errors import Conflict, Forbidden, Invalid, Throttled
+from app.services.errors import Conflict, Forbidden, Invalid, ServiceError, Throttled
 from app.services.orders import visible_order
 from app.signing import SigningError, Throttled as CodeThrottled
 from app.store.orders import history_entry
@@ -25,13 +25,23 @@ class CodeRefused(Invalid):
         self.attempts_left = attempts_left
 
 
-def _awaiting_signature(system, caller: Caller, order_id: str) -> dict:
+def signing_refusal(caller: Caller, order: dict) -> ServiceError | None:
+    """Why the caller may not sign (or ask a new code for) this order now; None if they may."""
     if caller.role != MANAGER:
-        raise Forbidden(f"role {caller.role} may not sign for the buyer")
-    order = visible_order(system, caller, order_id)
+        return Forbidden(f"role {caller.role} may not sign for the buyer")
     if order["status"] != statuses.AWAITING_SIGNATURE or order.get("cancel_requested"):
         state = "being cancelled" if order.get("cancel_requested") else order["status"]
-        raise Conflict(f"order is {state}, not awaiting a signature")
+        return Conflict(f"order is {state}, not awaiting a signature")
+    return None
+
+
+def _awaiting_signature(system, caller: Caller, order_id: str) -> dict:
+    if caller.role != MANAGER:  # before the lookup: a role that may not sign learns nothing
+        raise signing_refusal(caller, {})
+    order = visible_order(system, caller, order_id)
+    refusal = signing_refusal(caller, order)
+    if refusal:
+        raise refusal
     return order
 
 

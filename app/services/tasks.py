@@ -3,6 +3,7 @@ import uuid
 
 from app.domain.clock import as_utc, utcnow
 from app.forms import load_form
+from app.forms.form import DEFAULT_LANG
 from app.messaging import commands
 from app.services.caller import ADMIN, BACKOFFICE, MANAGER, Caller
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -20,6 +21,19 @@ def may_work(caller: Caller, lane: str | None) -> bool:
     return caller.role in LANE_ROLES.get(lane, set())
 
 
+def is_overdue(task: dict, now) -> bool:
+    """Escalated by the process, or past its SLA due time."""
+    due_at = as_utc(task.get("due_at"))
+    return bool(task.get("escalated") or (due_at and due_at < now))
+
+
+def waiting_tasks(order: dict) -> list[dict]:
+    """The order's open tasks whose completion has not been accepted yet (once it is, the
+    worker is applying it and the task is no one's work any more)."""
+    done = order.get("completed_tasks") or {}
+    return [t for t in order.get("open_tasks", []) if t["id"] not in done]
+
+
 def task_view(caller: Caller, order: dict, task: dict, now=None) -> dict:
     now = now or utcnow()
     due_at = as_utc(task.get("due_at"))
@@ -28,7 +42,7 @@ def task_view(caller: Caller, order: dict, task: dict, now=None) -> dict:
             "step": task["step"], "name": task["name"], "lane": task.get("lane"),
             "claimed_by": order.get("claims", {}).get(task["id"]),
             "created_at": as_utc(task.get("created_at")), "due_at": due_at,
-            "overdue": bool(task.get("escalated") or (due_at and due_at < now)),
+            "overdue": is_overdue(task, now),
             "priority": task.get("priority", "normal"), "form": task.get("form"),
             "can_complete": works, "data": {}, "buyer": None}
     if works:  # the clerk compares the buyer from the order with the candidate records
@@ -53,9 +67,7 @@ def list_tasks(system, caller: Caller, process: str | None = None, overdue: bool
         return []
     now, found = utcnow(), []
     for order in system.repo.find(query, projection=TASK_FIELDS):
-        for task in order["open_tasks"]:
-            if task["id"] in order.get("completed_tasks", {}):
-                continue  # completion accepted; the worker is applying it
+        for task in waiting_tasks(order):
             if caller.role == MANAGER or may_work(caller, task.get("lane")):
                 found.append(task_view(caller, order, task, now))
     if process is not None:
@@ -104,7 +116,8 @@ def claim(system, caller: Caller, task_id: str) -> dict:
                                       {f"claims.{task_id}": caller.id}]},
         {"$set": {f"claims.{task_id}": caller.id}})
     if updated is None:
-        raise Conflict(f"task is claimed by {system.repo.get(order['_id'])['claims'][task_id]}")
+        claimant = system.repo.get(order["_id"])["claims"][task_id]
+        raise Conflict(f"task is claimed by {claimant}", claimed_by=claimant)
     return task_view(caller, updated, task)
 
 
@@ -113,7 +126,7 @@ def unclaim(system, caller: Caller, task_id: str) -> dict:
     order, task = find_task(system, caller, task_id)
     claimant = order.get("claims", {}).get(task_id)
     if claimant not in (None, caller.id) and caller.role != ADMIN:
-        raise Conflict(f"task is claimed by {claimant}")
+        raise Conflict(f"task is claimed by {claimant}", claimed_by=claimant)
     updated = system.repo.update_fields({"_id": order["_id"]}, {"$unset": {f"claims.{task_id}": ""}})
     return task_view(caller, updated, task)
 
@@ -122,15 +135,16 @@ def task_form(system, task: dict):
     return load_form(system.settings.forms_dir, task["form"]) if task.get("form") else None
 
 
-def complete(system, caller: Caller, task_id: str, data: dict) -> dict:
-    """Complete a task with its form data (validated against the task's form)."""
+def complete(system, caller: Caller, task_id: str, data: dict, lang: str = DEFAULT_LANG) -> dict:
+    """Complete a task with its form data (validated against the task's form; the field
+    messages in `lang`)."""
     order, task = find_task(system, caller, task_id)
     claimant = order.get("claims", {}).get(task_id)
     if claimant not in (None, caller.id):
-        raise Conflict(f"task is claimed by {claimant}")
+        raise Conflict(f"task is claimed by {claimant}", claimed_by=claimant)
     form = task_form(system, task)
     if form is not None:
-        problems = form.validate(data, task.get("data", {}))
+        problems = form.validate(data, task.get("data", {}), lang)
         if problems:
             raise Invalid(problems)
     command = commands.Command(type=commands.COMPLETE_TASK, order_id=order["_id"], actor=caller.id,

@@ -9,6 +9,8 @@ class Order(Document):
         # "<company>:<Idempotency-Key>", absent without a key (sparse: only keyed orders count)
         {"fields": ["idempotency_scope"], "unique": True, "sparse": True},
         "open_tasks.id", "incidents.id",
+        ("model.name", "model.version", "status"),     # orders per model version
+        "history.at",                     # the dashboard's recent failures and retries
     ]}
     id = StringField(primary_key=True)
     company = StringField(required=True)
@@ -36,7 +38,7 @@ class Order(Document):
 
 class HistoryEntry(Document):
     """History paged out of the order document, so the order stays small."""
-    meta = {"collection": "order_history", "indexes": [("order_id", "at")]}
+    meta = {"collection": "order_history", "indexes": [("order_id", "at"), ("action", "at")]}
     id = StringField(primary_key=True)
     order_id = StringField(required=True)
     at = DateTimeField()

@@ -37,6 +37,12 @@ def idempotency_scope(company: str, key: str) -> str:
     return f"{company}:{key}"
 
 
+def _paged_entry(row: dict) -> dict:
+    """A history entry as it is inline, from its order_history row."""
+    return {"id": row["_id"], "at": row.get("at"), "actor": row.get("actor"), "action": row.get("action"),
+            "detail": row.get("detail") or {}}
+
+
 def _coll():
     return Order._get_collection()
 
@@ -58,6 +64,29 @@ class OrderRepository:
     def count(self, query: dict) -> int:
         return _coll().count_documents(query)
 
+    def count_by(self, field: str, query: dict | None = None) -> dict[str, int]:
+        """How many orders (matching `query`) have each value of `field`."""
+        rows = self.aggregate([{"$match": query or {}}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
+        return {row["_id"]: row["n"] for row in rows if row["_id"] is not None}
+
+    def aggregate(self, pipeline: list[dict]) -> list[dict]:
+        return list(_coll().aggregate(pipeline))
+
+    def history_since(self, actions: list[str], since: datetime) -> list[dict]:
+        """History entries of these actions at or after `since`, of every order, each once
+        ({order_id, id, at, actor, action, detail}). Inline entries are read first: one paged
+        out meanwhile is then found in order_history too, never missed."""
+        recent = {"action": {"$in": list(actions)}, "at": {"$gte": since}}
+        inline = self.aggregate([
+            {"$match": {"history": {"$elemMatch": recent}}},
+            {"$unwind": "$history"},
+            {"$match": {f"history.{k}": v for k, v in recent.items()}},
+            {"$project": {"history": 1}}])
+        found = {row["history"]["id"]: {**row["history"], "order_id": row["_id"]} for row in inline}
+        for r in HistoryEntry._get_collection().find(recent):
+            found.setdefault(r["_id"], {**_paged_entry(r), "order_id": r["order_id"]})
+        return list(found.values())
+
     def by_idempotency_key(self, company: str, key: str) -> dict | None:
         return _coll().find_one({"idempotency_scope": idempotency_scope(company, key)})
 
@@ -67,8 +96,7 @@ class OrderRepository:
         if len(order.get("history") or []) < self.history_cap:
             return []
         rows = HistoryEntry._get_collection().find({"order_id": order["_id"]}).sort("at", 1)
-        return [{"id": r["_id"], "at": r.get("at"), "actor": r.get("actor"), "action": r.get("action"),
-                 "detail": r.get("detail") or {}} for r in rows]
+        return [_paged_entry(r) for r in rows]
 
     def full_history(self, order: dict) -> list[dict]:
         """Paged-out entries, then the inline ones; an entry caught in both places counts once."""

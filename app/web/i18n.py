@@ -5,7 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_decimal
 from flask import Blueprint, redirect, request, session
 from flask_babel import Babel, get_locale
 
@@ -38,9 +38,12 @@ def init_app(app, settings) -> None:
 
     @app.template_filter("money")
     def money(kopecks) -> str:
+        """Roubles with kopecks in the locale's digits and separators, then the rouble sign
+        (Babel's English has no ₽ for RUB and would print "RUB12,500,000.00")."""
         if kopecks is None:
             return ""
-        return format_currency(Decimal(int(kopecks)) / 100, "RUB", locale=locale())
+        roubles = format_decimal(Decimal(int(kopecks)) / 100, format="#,##0.00", locale=locale())
+        return f"{roubles}\u00a0₽"
 
     @app.template_filter("when")
     def when(value, style: str = "medium") -> str:

@@ -9,8 +9,9 @@ import logging
 
 from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
-from app.engine import UnhandledBpmnError
+from app.engine import failures
 from app.messaging import commands as cmd
+from app.process_models import initial_data
 from app.store import process_state
 from app.store.orders import ConcurrencyError, history_entry
 from app.worker import steps as step_book
@@ -20,7 +21,7 @@ from handlers.base import BusinessError, StepCall, TransientError
 
 log = logging.getLogger(__name__)
 
-STEP_FAILED = "step_failed"  # the BPMN error code thrown when a step exhausts its retries
+STEP_FAILED = failures.STEP_FAILED  # the BPMN error code thrown when a step exhausts its retries
 BOUNDARIES = ("loaded", "command_applied", "before_handler", "after_handler", "after_save")
 MAX_CONFLICT_RETRIES = 5
 SAVED_FIELDS = {"version": 1, "cancel_requested": 1}  # what a save reads back
@@ -89,8 +90,7 @@ class ProcessManager:
         return OrderRun(doc, inst, self.clock(), self.settings)
 
     def _initial_data(self) -> dict:
-        return {"code_ttl": f"PT{self.settings.code_ttl_s}S",
-                "backoffice_sla": f"PT{self.settings.backoffice_sla_s}S"}
+        return initial_data(self.settings)
 
     # --- commands -------------------------------------------------------------------------
     def _apply(self, run: OrderRun, command: cmd.Command) -> None:
@@ -264,50 +264,35 @@ class ProcessManager:
         record["error"] = error
         run.note("worker", "step.attempt_failed", step=call.step, handler=call.handler,
                  attempt=record["attempts"], error=error)
-        if record["attempts"] < call.retry.max_attempts:
+        if failures.may_retry(call, record["attempts"]):
             record["retry_at"] = next_attempt_at(run.now, record["attempts"], call.retry.base_s,
                                                  self.settings.retry_max_s)
             return
         record["retry_at"] = None
-        if call.compensates:
-            return self._compensation_failed(run, call, error, record["attempts"])
-        step_book.find(run.steps, call.step)["state"] = "failed"
-        self._throw(run, call, STEP_FAILED, error, record["attempts"])
+        self._give_up(run, call, STEP_FAILED, error, record["attempts"], incident_error=error)
 
     def _business_failure(self, run: OrderRun, call, record: dict, error: BusinessError) -> None:
         record.update(error=error.message, retry_at=None, finished_at=run.now)
         run.note("worker", "step.refused", step=call.step, handler=call.handler, error_code=error.code,
                  error=error.message)
-        if call.compensates:
-            return self._compensation_failed(run, call, f"{error.code}: {error.message}", record["attempts"])
-        step_book.find(run.steps, call.step)["state"] = "failed"
-        self._throw(run, call, error.code, error.message, record["attempts"])
+        self._give_up(run, call, error.code, error.message, record["attempts"],
+                      incident_error=f"{error.code}: {error.message}")
 
-    def _compensation_failed(self, run: OrderRun, call, error: str, attempts: int) -> None:
-        """A rollback that cannot finish needs a person; never drop it silently."""
-        step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
-        run.inst.mark_compensation_failed(call.task_id)
-        run.open_incident(call.compensates, call.task_id, call.handler, error, attempts)
-
-    def _throw(self, run: OrderRun, call, code: str, message: str, attempts: int) -> None:
-        """Hand the failure to the model.
-
-        A business code the model does not catch is a failed step (rolled back like one);
-        if the model catches nothing at all, an operator gets an incident.
-        """
-        try:
-            run.inst.fail_service(call.task_id, code, message)
-            return
-        except UnhandledBpmnError:
-            pass
-        try:
-            if code != STEP_FAILED:
-                run.inst.fail_service(call.task_id, STEP_FAILED, f"{code}: {message}")
-                return
-        except UnhandledBpmnError:
-            pass
-        log.warning("order %s: BPMN error %s not handled by the model", run.doc["_id"], code)
-        run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
+    def _give_up(self, run: OrderRun, call, code: str, message: str, attempts: int,
+                 incident_error: str) -> None:
+        """Hand a call that failed for good to the model (rules in app.engine.failures, shared
+        with the simulator). A business code the model does not catch is a failed step (rolled
+        back like one); if the model catches nothing at all, or a rollback step fails, an
+        operator gets an incident: a rollback that cannot finish is never dropped silently."""
+        if not call.compensates:
+            step_book.find(run.steps, call.step)["state"] = "failed"
+        outcome = failures.give_up(run.inst, call, code, message)
+        if outcome == failures.COMPENSATION_FAILED:
+            step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
+            run.open_incident(call.compensates, call.task_id, call.handler, incident_error, attempts)
+        elif outcome == failures.UNCAUGHT:
+            log.warning("order %s: BPMN error %s not handled by the model", run.doc["_id"], code)
+            run.open_incident(call.step, call.task_id, call.handler, f"{code}: {message}", attempts)
 
     def _save(self, run: OrderRun, publish_context: bool) -> None:
         """Write what changed since the last save; nothing at all when nothing did."""

@@ -43,6 +43,10 @@ RULES: dict[tuple[str, str], list[Rule]] = {
     ("POST", "/api/v1/incidents/{incident_id}/resolve"): [allow(ADMIN)],
     ("GET", "/api/v1/models"): [allow(ANALYST, ADMIN)],
     ("POST", "/api/v1/models"): [allow(ANALYST, ADMIN)],
+    ("POST", "/api/v1/models/validate"): [allow(ANALYST, ADMIN)],
+    ("POST", "/api/v1/simulations"): [allow(ANALYST, ADMIN)],
+    ("GET", "/api/v1/models/{name}/versions/{version}"): [
+        allow(ANALYST, ADMIN, path_values=(("name", "order_creation"), ("version", "1")))],
     ("GET", "/api/v1/dev/faults"): [allow(ADMIN)],
     ("POST", "/api/v1/dev/faults"): [allow(ADMIN)],
     ("GET", "/api/v1/dev/sms"): [allow(ADMIN, variant="whole outbox"),

@@ -148,9 +148,11 @@ def request_body(world: World, cell: Cell, resource_id: str | None):
         return {"reason": "authorization matrix"}
     if (method, path) == ("POST", "/api/v1/orders"):
         return world.body(cell.caller if cell.caller in COMPANIES else "m1", "order")
+    files = {p.name: p.read_text() for p in sorted((ROOT / "bpmn").glob("*.bpmn"))}
     if (method, path) == ("POST", "/api/v1/models"):
-        return {"name": "order_creation",  # the deployed files again: the same version back
-                "files": {p.name: p.read_text() for p in sorted((ROOT / "bpmn").glob("*.bpmn"))}}
+        return {"name": "order_creation", "files": files}  # the deployed files: the same version back
+    if (method, path) in (("POST", "/api/v1/models/validate"), ("POST", "/api/v1/simulations")):
+        return {"files": files}
     if (method, path) == ("POST", "/api/v1/dev/faults"):
         return {"operation": "escrow.reserve_account", "fail_times": 0}
     return None

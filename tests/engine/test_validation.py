@@ -71,13 +71,12 @@ def test_unsupported_constructs_refused(engine, extra, fragments):
     refused(engine, model(extra=extra), *fragments)
 
 
-def test_element_without_id_refused(engine):
-    files = model(extra='<bpmn:sequenceFlow sourceRef="start" targetRef="end"/>')
-    refused(engine, files, "sequenceFlow without id", "sourceRef='start'")
+def test_task_without_id_refused(engine):
+    refused(engine, model(extra='<bpmn:task name="Check"/>'), "task", "needs an id", "'Check'")
 
 
 def test_unknown_handler_refused(engine):
-    refused(engine, model(work=SERVICE % "bank.nope"), "serviceTask 'work'", "unknown handler 'bank.nope'")
+    refused(engine, model(work=SERVICE % "bank.nope"), "serviceTask 'work'", "no handler named 'bank.nope'")
 
 
 def test_service_task_without_operator_refused(engine):
@@ -90,8 +89,8 @@ USER = """<bpmn:userTask id="work"><bpmn:extensionElements><spiffworkflow:proper
 
 
 def test_missing_form_refused(engine):
-    refused(engine, model(work=USER % "nope.json"), "userTask 'work'", "form 'nope.json' not found")
-    refused(engine, model(work=USER % "../conftest.py"), "userTask 'work'", "not found")
+    refused(engine, model(work=USER % "nope.json"), "userTask 'work'", "form 'nope.json' does not exist")
+    refused(engine, model(work=USER % "../conftest.py"), "userTask 'work'", "does not exist")
 
 
 def test_form_that_is_not_json_refused(engine, tmp_path):

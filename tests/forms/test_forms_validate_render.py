@@ -183,3 +183,37 @@ def test_openapi_schema(backoffice):
     # the copy is independent of the form
     schema["properties"].clear()
     assert backoffice.schema["properties"]
+
+
+# ---- the page's form: a whole <form>, and what an HTML post turns into ----
+def test_with_an_action_the_form_posts_with_its_hidden_inputs_and_a_complete_button(backoffice):
+    html = backoffice.render(TASK, lang="en", action="/tasks/t-1", hidden={"csrf_token": 'tok"en'})
+    assert html.startswith('<form method="post" action="/tasks/t-1" novalidate')
+    assert '<input type="hidden" name="csrf_token" value="tok&#34;en">' in html
+    assert html.rstrip().endswith('<button type="submit">Complete</button>\n</form>')
+    russian = backoffice.render(TASK, lang="ru", action="/tasks/t-1")
+    assert '<button type="submit">Завершить</button>' in russian
+    assert "паспорт 4510 123456 (CL-1)" in russian
+    assert "<form" not in backoffice.render(TASK, lang="en")       # the API's fragment: fields only
+
+
+def test_the_error_summary_links_to_each_field_in_error(backoffice):
+    data = {"decision": "use_existing"}
+    html = backoffice.render(TASK, data, backoffice.validate(data, TASK), "en", action="/tasks/t-1")
+    summary = html[html.index('class="form-errors"'):html.index("</div>")]
+    assert 'role="alert"' in summary and "Please correct the fields marked below." in summary
+    assert '<a href="#field-client_id-1">Client record: Choose the client record.</a>' in summary
+    assert 'id="field-client_id-1"' in html                       # the link's target exists
+    assert "decision" not in summary                               # only fields in error
+
+
+def test_an_html_post_becomes_the_json_the_schema_validates(backoffice):
+    posted = {"decision": "reject", "client_id": "", "reason": "  two people ", "csrf_token": "x",
+              "extra": "dropped"}
+    assert backoffice.from_html(posted) == {"decision": "reject", "reason": "  two people "}
+    assert backoffice.from_html({"decision": " "}) == {}
+    typed = parse_form("typed.json", json.dumps({"type": "object", "properties": {
+        "count": {"type": "integer"}, "share": {"type": "number"}, "ok": {"type": "boolean"}}}))
+    assert typed.from_html({"count": "3", "share": "0.5", "ok": "on"}) == {"count": 3, "share": 0.5, "ok": True}
+    assert typed.from_html({"count": "three"}) == {"count": "three"}   # left for validate to refuse
+    assert typed.validate(typed.from_html({"count": "three"})) == {"count": ["Invalid value."]}

@@ -11,20 +11,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.api.factory import create_app
-from app.bootstrap import build
-from tests.e2e.conftest import FAST
+from tests.e2e.conftest import system  # noqa: F401  (a running system per test package)
 from tests.web.browser import launch
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-
-
-@pytest.fixture(scope="package")
-def system():
-    system = build(**FAST)
-    system.start_background()
-    yield system
-    system.stop()
 
 
 @pytest.fixture(scope="package")
@@ -71,9 +62,21 @@ class Pages:
         self.shot(name or path)
         return self.page
 
-    def sign_in(self, username: str, password: str = "demo"):
+    def refused(self, path: str, status: int = 403):
+        """Open a page this person may not see: the answer is `status`, and the console error
+        Chromium logs for a 4xx document is the one expected (any other still fails the test)."""
+        response = self.page.goto(path)
+        assert response.status == status, f"{path}: {response.status}"
+        self.shot(f"refused {path}")
+        url = self.page.url
+        expected = [e for e in self.errors if e.startswith(f"{url}: ") and f"status of {status}" in e]
+        assert expected, f"no console error for the {status} of {path}: {self.errors}"
+        self.errors[:] = [e for e in self.errors if e not in expected]
+        return self.page
+
+    def sign_in(self, username: str, password: str = "demo", next: str | None = None):
         page = self.page
-        page.goto("/login")
+        page.goto(f"/login?next={next}" if next else "/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
         page.get_by_role("button", name="Sign in").click()

@@ -6,7 +6,6 @@ from argon2 import PasswordHasher
 
 from app.api.factory import create_app
 from app.store.documents import SignInFailures, User
-from tests.web.conftest import FAST  # noqa: F401  (one system per package)
 
 HOMES = {"manager-1": "/orders", "manager-2": "/orders", "backoffice": "/inbox",
          "analyst": "/models", "admin": "/dashboard"}
