@@ -4,6 +4,7 @@ import importlib
 import logging
 
 from app.config import Settings, load_settings
+from app.observability import logs
 from app.serving import serve, stop_system
 
 log = logging.getLogger("escrow")
@@ -30,7 +31,7 @@ def memory_notice(settings: Settings) -> str | None:
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("escrow-api", settings.log_level)
     notice = memory_notice(settings)
     if notice:
         log.warning(notice)

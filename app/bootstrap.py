@@ -19,6 +19,7 @@ from app.config import Settings, load_settings
 from app.engine import ProcessEngine, RetryPolicy, ScriptLimits
 from app.messaging import kafka, topics
 from app.messaging.outbox import OutboxRelay
+from app.observability import gauges, saga
 from app.process_models import ModelCatalog, model_record
 from app.signing import SigningService, SigningSettings
 from app.store import connection
@@ -130,8 +131,9 @@ def build(settings: Settings | None = None, **overrides) -> System:
             relay.hint(order_id)
         scheduler.hint(order_id, doc)
     repo.on_write = on_write
+    repo.on_history = saga.history_committed
 
-    handlers = registry.load_all()
+    handlers = saga.instrument_handlers(registry.load_all())
     engine = ProcessEngine(set(handlers), settings.forms_dir,
                            default_retry=RetryPolicy(settings.retry_max_attempts, settings.retry_base_s),
                            script_limits=ScriptLimits(settings.script_max_steps, settings.script_timeout_s,
@@ -152,9 +154,11 @@ def build(settings: Settings | None = None, **overrides) -> System:
     pm = ProcessManager(repo, catalog, handlers, services, settings)
     if settings.embedded:
         seed_demo_data()
-    return System(settings=settings, bootstrap=bootstrap, repo=repo, catalog=catalog, bank=bank,
-                  sms=sms, signing=signing, process_manager=pm, producer=producer, relay=relay,
-                  scheduler=scheduler, embedded_kafka=embedded_kafka)
+    system = System(settings=settings, bootstrap=bootstrap, repo=repo, catalog=catalog, bank=bank,
+                    sms=sms, signing=signing, process_manager=pm, producer=producer, relay=relay,
+                    scheduler=scheduler, embedded_kafka=embedded_kafka)
+    gauges.GAUGE_COLLECTOR.watch(system)  # what /metrics reads at scrape time
+    return system
 
 
 def _publish_model(producer, settings: Settings, record) -> None:

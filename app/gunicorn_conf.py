@@ -15,3 +15,5 @@ keepalive = OPTIONS["keepalive"]
 timeout = OPTIONS["timeout"]
 graceful_timeout = OPTIONS["graceful_timeout"]
 worker_exit = stop_system
+logger_class = OPTIONS["logger_class"]
+proc_name = "escrow-api"

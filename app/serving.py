@@ -16,6 +16,7 @@ OPTIONS = {
     "timeout": 60,           # a worker silent this long is restarted
     "graceful_timeout": 30,  # SIGTERM: time to finish requests and stop the saga threads
     "control_socket_disable": True,  # several servers share a machine (tests, the simulators)
+    "logger_class": "app.observability.logs.GunicornLogger",  # its lines as JSON like the rest
 }
 
 

@@ -2,15 +2,15 @@
 import logging
 
 from app.domain.clock import iso
+from app.observability import events
 from handlers.base import StepCall, StepOutcome
 from handlers.registry import handler
-
-log = logging.getLogger(__name__)
 
 
 @handler("backoffice.escalate")
 def escalate(call: StepCall) -> StepOutcome:
-    """SLA breached: tell the supervisor (a log line; the order's history records the step)."""
-    log.warning("back-office review of order %s is overdue: escalated to the supervisor",
-                call.order_id)
+    """SLA breached: tell the supervisor (a log event; the order's history records the step)."""
+    events.emit(logging.WARNING, "backoffice.escalated",
+                "order {order_id}: back-office review overdue, escalated to the supervisor",
+                order_id=call.order_id, step=call.step, handler="backoffice.escalate")
     return StepOutcome(results={"backoffice_escalated_at": iso(call.now)})

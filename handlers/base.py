@@ -34,6 +34,7 @@ class StepCall:
     services: Services
     settings: Any
     now: datetime                 # timezone-aware UTC
+    step: str | None = None       # the calling task's BPMN element id (logs, metrics)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from app.api import jsonbody
 from app.api.openapi import finish_document
 from app.api.errors import error_response
+from app.observability.http import instrument as observe_http
 from app.services.errors import ServiceError
 from app.web import init_web
 
@@ -20,6 +21,7 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 def create_app(system) -> Flask:
     from app.api import dev, health, incidents, models, orders, projects, signing, tasks, workbench
     app = Flask("escrow", root_path=str(WEB), static_folder="static", template_folder="templates")
+    observe_http(app)  # first: every request is measured and traced, refused ones too
     app.config.update(
         ESCROW=system.settings,
         MAX_CONTENT_LENGTH=system.settings.max_request_bytes,

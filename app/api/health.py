@@ -33,7 +33,7 @@ def readyz():
 
 @blp.get("/metrics")
 def metrics():
-    import app.observability.metrics  # noqa: F401  (defines the application's metrics)
+    import app.observability.gauges  # noqa: F401  (the application's metrics, gauges read now)
     return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
 
 

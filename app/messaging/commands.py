@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from app.domain.clock import iso, utcnow
 from app.domain.ids import new_id
 from app.messaging import topics
+from app.observability import trace
 
 START = "order.start"
 WAKE = "order.wake"                   # a timer or a retry is due
@@ -32,8 +33,8 @@ class Command:
     at: str = field(default_factory=lambda: iso(utcnow()))
 
     def outbox_event(self) -> dict:
-        """The form a command takes in an order's outbox."""
-        return {"id": self.id, "topic": topics.COMMANDS, "value": asdict(self)}
+        """The form a command takes in an order's outbox (with the trace context as headers)."""
+        return {"id": self.id, "topic": topics.COMMANDS, "value": asdict(self), **trace.outbox_fields()}
 
     @classmethod
     def decode(cls, raw: bytes) -> "Command":

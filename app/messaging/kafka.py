@@ -4,6 +4,8 @@ import logging
 from confluent_kafka import Consumer, Producer
 
 log = logging.getLogger(__name__)
+# librdkafka's own messages go through this logger (JSON lines like the rest), not to stderr
+LIBRDKAFKA = logging.getLogger("librdkafka")
 
 
 class EmbeddedKafka:
@@ -13,7 +15,7 @@ class EmbeddedKafka:
     consumers get their assignment at once; the mock creates a topic on a metadata request."""
 
     def __init__(self, brokers: int = 1, topics=()):
-        self._holder = Producer({"test.mock.num.brokers": brokers, "log_level": 3})
+        self._holder = Producer({"test.mock.num.brokers": brokers, "log_level": 3, "logger": LIBRDKAFKA})
         metadata = self._holder.list_topics(timeout=10)
         self.bootstrap = ",".join(f"{b.host}:{b.port}" for b in metadata.brokers.values())
         for topic in topics:
@@ -31,6 +33,7 @@ def producer(bootstrap: str, **extra) -> Producer:
         "acks": "all",
         "linger.ms": 1,
         "log_level": 3,
+        "logger": LIBRDKAFKA,
         **extra,
     })
 
@@ -46,6 +49,7 @@ def consumer(bootstrap: str, group: str, **extra) -> Consumer:
         "heartbeat.interval.ms": 500,
         "fetch.wait.max.ms": 10,         # a command waits at most this long in the broker
         "log_level": 3,
+        "logger": LIBRDKAFKA,
         **extra,
     })
 

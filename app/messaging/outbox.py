@@ -87,7 +87,8 @@ class OutboxRelay:
                 else:
                     value = event["value"]
                 self.producer.produce(self.settings.topic(event["topic"]), key=order["_id"].encode(),
-                                      value=_encode(value), on_delivery=on_delivery(order["_id"], event["id"]))
+                                      value=_encode(value), headers=event.get("headers"),
+                                      on_delivery=on_delivery(order["_id"], event["id"]))
                 self.producer.poll(0)
         if orders:
             self.producer.flush(10)

@@ -9,6 +9,7 @@ class Order(Document):
         # "<company>:<Idempotency-Key>", absent without a key (sparse: only keyed orders count)
         {"fields": ["idempotency_scope"], "unique": True, "sparse": True},
         "open_tasks.id", "incidents.id",
+        "open_tasks.lane", "incidents.status",  # the back-office queue, open incidents (scraped)
         ("model.name", "model.version", "status"),     # orders per model version
         "history.at",                     # the dashboard's recent failures and retries
     ]}

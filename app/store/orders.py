@@ -52,6 +52,8 @@ class OrderRepository:
         self.history_cap = history_cap
         # Hint for the relay (queued: new outbox events) and the scheduler (next_wake_at).
         self.on_write = on_write or (lambda order_id, doc, queued: None)
+        # Told every history entry once committed (metrics and log events: app.observability.saga).
+        self.on_history = lambda order_id, entries, doc: None
 
     # --- reads -------------------------------------------------------------------------
     def get(self, order_id: str) -> dict | None:
@@ -117,6 +119,7 @@ class OrderRepository:
             except DuplicateKeyError:  # another process won the race with the same key
                 raise DuplicateOrder(_coll().find_one({"idempotency_scope": doc["idempotency_scope"]})["_id"])
         self.on_write(doc["_id"], doc, True)
+        self.on_history(doc["_id"], doc.get("history", ()), doc)
         return doc
 
     def save(self, order_id: str, expected_version: int, changes: dict,
@@ -144,6 +147,7 @@ class OrderRepository:
             self._page_out_history(order_id)
         doc.pop("history", None) if projection else None
         self.on_write(order_id, {**changes, **doc}, bool(outbox))
+        self.on_history(order_id, history, doc)
         return doc
 
     def append(self, order_id: str, outbox: list[dict] = (), history: list[dict] = (),
@@ -169,6 +173,7 @@ class OrderRepository:
             if len(doc.get("history", [])) > self.history_cap:
                 self._page_out_history(order_id)
             self.on_write(order_id, doc, True)
+            self.on_history(order_id, history, doc)
         return doc
 
     def restore(self, doc: dict) -> None:
@@ -192,6 +197,10 @@ class OrderRepository:
 
     def outbox_of(self, order_id: str) -> dict | None:
         return _coll().find_one({"_id": order_id}, {"outbox": 1, "version": 1})
+
+    def outbox_backlog(self) -> int:
+        """Events committed in orders and not yet published (the relay's scan, counted)."""
+        return sum(len(o["outbox"]) for o in _coll().find({"outbox.0": {"$exists": True}}, {"outbox.id": 1}))
 
     def with_pending_outbox(self, limit: int = 500) -> list[dict]:
         return list(_coll().find({"outbox.0": {"$exists": True}}, {"outbox": 1, "version": 1}).limit(limit))

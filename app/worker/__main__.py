@@ -11,6 +11,7 @@ import threading
 
 from app.bootstrap import build
 from app.config import load_settings
+from app.observability import logs
 from app.observability import server as ops_server
 
 log = logging.getLogger("escrow.worker")
@@ -18,7 +19,7 @@ log = logging.getLogger("escrow.worker")
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("escrow-worker", settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

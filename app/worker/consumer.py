@@ -14,6 +14,7 @@ from confluent_kafka import TopicPartition
 from app.domain.clock import iso, utcnow
 from app.messaging import kafka, topics
 from app.messaging.commands import BadCommand, Command
+from app.observability import saga, trace
 from app.worker.process_manager import OrderMissing
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class CommandConsumer:
                     if message.error() is not None:
                         log.debug("consumer: %s", message.error())
                     elif not self.stopped.is_set():
-                        self.process(message.value(), message.key())
+                        self.process(message.value(), message.key(), message.headers())
                         handled[(message.topic(), message.partition())] = message.offset() + 1
                 if handled:
                     consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in handled.items()],
@@ -66,7 +67,12 @@ class CommandConsumer:
     def _revoked(self, _consumer, partitions) -> None:
         self.partitions = (self.partitions or set()) - {(p.topic, p.partition) for p in partitions}
 
-    def process(self, raw: bytes, key: bytes | None) -> None:
+    def process(self, raw: bytes, key: bytes | None, headers=None) -> None:
+        """Handle one message in the trace context its headers carry."""
+        with trace.continued(headers):
+            self._process(raw, key)
+
+    def _process(self, raw: bytes, key: bytes | None) -> None:
         try:
             command = Command.decode(raw)
         except BadCommand as error:
@@ -82,7 +88,7 @@ class CommandConsumer:
             self.pm.record_failure(command, error)
 
     def dead_letter(self, raw: bytes, key: bytes | None, error: str) -> None:
-        log.error("dead letter (%s): %s", key, error)
+        saga.dead_letter(key)
         value = {"error": error, "at": iso(utcnow()), "worker": self.name,
                  "message": raw.decode("utf-8", "replace")}
         self.producer.produce(self.settings.topic(topics.DEAD_LETTERS), key=key,

@@ -10,6 +10,7 @@ from app.domain.clock import as_utc
 from app.domain.ids import new_id
 from app.domain.plain import copy_plain, same_as_stored
 from app.messaging import topics
+from app.observability import trace
 from app.store import process_state
 from app.store.orders import context_marker, history_entry
 from app.worker import steps as step_book
@@ -78,7 +79,7 @@ class OrderRun:
             self.note(self.actor, "status", **{"from": self.status, "to": new_status})
             self.outbox.append({"id": new_id("evt"), "topic": topics.EVENTS, "value": {
                 "type": "order.status_changed", "order_id": self.doc["_id"], "from": self.status,
-                "to": new_status, "at": self.now.isoformat()}})
+                "to": new_status, "at": self.now.isoformat()}, **trace.outbox_fields()})
             self.status = new_status
 
     def _sync_user_tasks(self) -> None:

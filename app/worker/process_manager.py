@@ -232,7 +232,7 @@ class ProcessManager:
             key += "/compensate"
         step_call = StepCall(order_id=run.doc["_id"], order=run.order_view(), params=call.params,
                              idempotency_key=key, attempt=record["attempts"] + 1,
-                             services=self.services, settings=self.settings, now=run.now)
+                             services=self.services, settings=self.settings, now=run.now, step=call.step)
         self.boundary("before_handler", run, step=call.step, handler=call.handler)
         record["attempts"] += 1
         try:
@@ -289,6 +289,7 @@ class ProcessManager:
         outcome = failures.give_up(run.inst, call, code, message)
         if outcome == failures.COMPENSATION_FAILED:
             step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
+            run.note("worker", "step.compensation_failed", step=call.compensates, handler=call.handler)
             run.open_incident(call.compensates, call.task_id, call.handler, incident_error, attempts)
         elif outcome == failures.UNCAUGHT:
             log.warning("order %s: BPMN error %s not handled by the model", run.doc["_id"], code)

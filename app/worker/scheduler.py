@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 from app.domain.clock import as_utc, iso, utcnow
 from app.messaging import commands, topics
+from app.observability import trace
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class Scheduler:
         self._heap: list[tuple] = []
         self._lock = threading.Lock()
         self._emitted: dict[str, object] = {}
+        self._traces: dict[str, dict | None] = {}  # order id -> trace context of its last write
         self._stop = threading.Event()
         self._last_scan = 0.0
 
@@ -33,6 +35,9 @@ class Scheduler:
         with self._lock:
             if wake_at:
                 heapq.heappush(self._heap, (wake_at, order_id))
+                self._traces[order_id] = trace.headers()  # the wake-up continues that trace
+            else:
+                self._traces.pop(order_id, None)
             if self._emitted.get(order_id) != wake_at:
                 self._emitted.pop(order_id, None)
 
@@ -64,7 +69,8 @@ class Scheduler:
             command = commands.Command(type=commands.WAKE, order_id=order_id, actor="scheduler",
                                        id=f"wake:{order_id}:{iso(wake_at)}")
             self.producer.produce(self.settings.topic(topics.COMMANDS), key=order_id.encode(),
-                                  value=json.dumps(asdict(command)).encode())
+                                  value=json.dumps(asdict(command)).encode(),
+                                  headers=self._traces.pop(order_id, None))
             self._emitted[order_id] = wake_at
             sent += 1
         if sent:

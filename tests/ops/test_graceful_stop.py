@@ -58,12 +58,15 @@ def test_worker_process_commits_leaves_the_group_and_exits_0(broker):
         _produce(broker, [{"type": "order.start", "order_id": f"ord_missing{n}", "id": f"c{n}", "actor": "test"}
                           for n in range(8)])
         worker.wait_log(r"(?s)(dead letter.*){8}")  # handled: none of these orders exists here
+        exposition = requests.get(f"{ops}/metrics", timeout=5).text  # the worker's own counters
+        assert "escrow_dead_letters_total 8.0" in exposition and "escrow_kafka_consumer_lag{" in exposition
         assert worker.terminate() == 0, worker.log()
     # librdkafka's close() sends the LeaveGroup; the mock cluster's coordinator still keeps a
     # closed member until its session times out, so here the log is the evidence, not a takeover.
     assert "worker-1 left the consumer group" in worker.log()
     assert "stopped: 1 worker(s) left the consumer group" in worker.log()
     assert _uncommitted(broker) == 0, "every handled command was committed"
+    assert all(json.loads(line)["service"]["name"] == "escrow-worker" for line in worker.log().splitlines())
 
 
 def _wait_step_done(url: str, order_id: str, handler: str, timeout: float = 30) -> None:

@@ -37,6 +37,12 @@ def promtool() -> str:
     return shutil.which("promtool") or _fail("apt-get installed prometheus, but no promtool on PATH")
 
 
+def prometheus() -> str:
+    """The Prometheus server from the same Debian package as promtool."""
+    promtool()
+    return shutil.which("prometheus") or _fail("apt-get installed prometheus, but no prometheus on PATH")
+
+
 def venv_tool(name: str) -> str:
     """A binary a pinned wheel of requirements-dev.txt installs next to this Python."""
     path = VENV_BIN / name

@@ -8,10 +8,6 @@ from app.adapters.sms.errors import SmsRejected, SmsTransientError
 log = logging.getLogger(__name__)
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:4] + "*" * max(len(phone) - 6, 0) + phone[-2:] if phone else ""
-
-
 class HttpSmsGateway:
     def __init__(self, url: str, user: str | None = None, password: str | None = None, *,
                  sender: str = "ESCROW", timeout: tuple[float, float] = (3.05, 10.0),
@@ -27,14 +23,13 @@ class HttpSmsGateway:
         try:
             resp = self.session.post(self.url, json=payload, auth=self.auth, timeout=self.timeout)
         except (requests.Timeout, requests.ConnectionError) as exc:
-            log.warning("sms gateway unreachable for %s: %s", mask_phone(phone), type(exc).__name__)
+            log.warning("sms gateway unreachable (order %s): %s", order_id, type(exc).__name__)
             raise SmsTransientError(f"sms gateway unreachable: {type(exc).__name__}") from exc
         if resp.status_code >= 500 or resp.status_code == 429:
-            log.warning("sms gateway answered %s for %s", resp.status_code, mask_phone(phone))
+            log.warning("sms gateway answered %s (order %s)", resp.status_code, order_id)
             raise SmsTransientError(f"sms gateway answered {resp.status_code}")
         if resp.status_code >= 400:
-            log.error("sms gateway refused a message to %s: %s", mask_phone(phone),
-                      resp.status_code)
+            log.error("sms gateway refused a message (order %s): %s", order_id, resp.status_code)
             raise SmsRejected(f"sms gateway refused the message: {resp.status_code}")
         try:
             body = resp.json()
