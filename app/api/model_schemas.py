@@ -70,7 +70,8 @@ class SimulationRequestSchema(Schema):
                                               "(ok by default): ok | fail (every retry fails) | error:CODE"})
     user_tasks = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict(), validate=validate.Length(max=1000)),
                              load_default=dict, metadata={
-                                 "description": "element id -> data each completion submits ({} by default)"})
+                                 "description": "user or receive task id -> data each completion submits ({} by "
+                                                "default; a receive task's message payload)"})
     messages = fields.List(fields.Nested(ScriptedEventSchema), load_default=list, validate=validate.Length(max=100))
     signals = fields.List(fields.Nested(ScriptedEventSchema), load_default=list, validate=validate.Length(max=100))
     max_steps = fields.Integer(load_default=DEFAULT_STEPS, strict=True, validate=validate.Range(1, MAX_STEPS))

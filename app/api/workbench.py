@@ -40,8 +40,10 @@ class Simulations(MethodView):
         Service calls take the next outcome scripted for their element id (else for their
         handler), `ok` by default; `fail` fails every attempt the retry policy allows;
         `error:CODE` throws business error CODE. User tasks complete with the next data
-        scripted for their element id (`{}` by default). A message or signal is delivered once
-        its `after` element has completed; timers fire as soon as nothing else can happen."""
+        scripted for their element id (`{}` by default); a receive task gets its message with
+        that data as payload, unless `messages` scripts that message. A message or signal is
+        delivered once its `after` element has completed; timers fire as soon as nothing else
+        can happen. `counts` counts every instance of a multi-instance activity."""
         return models.simulate(system(), auth.current(), body)
 
 

@@ -17,9 +17,10 @@ FOREIGN_ENGINES = {
     "http://flowable.org/bpmn": "Flowable", "http://activiti.org/bpmn": "Activiti",
 }
 
-TASKS = {"serviceTask", "userTask", "scriptTask", "manualTask", "task"}
-ACTIVITIES = TASKS | {"subProcess", "callActivity"}
-GATEWAYS = {"exclusiveGateway", "parallelGateway", "eventBasedGateway"}
+TASKS = {"serviceTask", "userTask", "scriptTask", "manualTask", "task", "sendTask", "receiveTask"}
+SUBPROCESSES = {"subProcess", "transaction"}
+ACTIVITIES = TASKS | SUBPROCESSES | {"callActivity"}
+GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"}
 EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"}
 FLOW_NODES = ACTIVITIES | GATEWAYS | EVENTS
 CONNECTORS = {"sequenceFlow", "association"}
@@ -27,10 +28,19 @@ PASSIVE = {"laneSet", "dataObject", "dataObjectReference", "textAnnotation", "gr
            "extensionElements", "ioSpecification", "property"}
 ROOT_ALLOWED = {"process", "collaboration", "message", "error", "escalation", "signal",
                 "itemDefinition", "documentation", "extensionElements", "category"}
-HANDLER_TYPES = {"serviceTask", "scriptTask", "task"}
-LOOPS = {"standardLoopCharacteristics", "multiInstanceLoopCharacteristics"}
+HANDLER_TYPES = {"serviceTask", "scriptTask", "task", "manualTask", "userTask", "sendTask", "subProcess"}
+MULTI_INSTANCE = "multiInstanceLoopCharacteristics"
+LOOPS = {"standardLoopCharacteristics"}     # refused; multiInstanceLoopCharacteristics runs
+# why an element the engine does not run is refused (default: "<type> is not supported by the engine")
+REFUSED = {
+    "businessRuleTask": "business rule tasks need a decision (DMN) engine, which this product does not run",
+    "complexGateway": "complex gateways are not supported (neither Camunda 7 nor 8 runs them)",
+    "adHocSubProcess": "ad-hoc sub-processes are not supported",
+    "standardLoopCharacteristics": "standard loops are not supported (neither Camunda 7 nor 8 runs them): "
+                                   "use multiInstanceLoopCharacteristics isSequential=\"true\"",
+}
 # children of an activity that are parts of it (of a sub-process too), not elements of its scope
-NODE_PARTS = {"incoming", "outgoing", "dataInputAssociation", "dataOutputAssociation"} | LOOPS
+NODE_PARTS = {"incoming", "outgoing", "dataInputAssociation", "dataOutputAssociation", MULTI_INSTANCE} | LOOPS
 # flow nodes that may have no incoming sequence flow (the flow reaches them otherwise)
 ENTRY_NODES = {"startEvent", "boundaryEvent"}
 # flow nodes whose path may end without an outgoing sequence flow
@@ -41,9 +51,11 @@ SPLITTING_NODES = GATEWAYS
 PYTHON_LANGUAGES = {"", "python", "python3", "text/x-python", "text/python", "application/x-python"}
 # a loop of sequence flows must pass one of these: SpiffWorkflow 3.2.0 predicts the path ahead
 # at every step and recurses without end around a loop that has no choice in it
-LOOP_BREAKERS = {"exclusiveGateway", "eventBasedGateway"}
-# what an event-based gateway may lead to
-EVENT_GATEWAY_TARGETS = {"intermediateCatchEvent"}
+LOOP_BREAKERS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
+# what an event-based gateway may lead to, and which catch events there (3.2.0's gateway never
+# sees a condition hold)
+EVENT_GATEWAY_TARGETS = {"intermediateCatchEvent", "receiveTask"}
+EVENT_GATEWAY_KINDS = {"message", "timer", "signal"}
 # ids SpiffWorkflow gives its own steps of every process: an element with one breaks the process
 RESERVED_IDS = {"Start", "End", "Root"}
 # children of bpmn:definitions that events refer to by id
@@ -53,14 +65,18 @@ ID_PREFIX = {"sequenceFlow": "Flow", "association": "Association"}
 
 # which event definitions each event may carry ("none" = no definition)
 ALLOWED_DEFS = {
-    "startEvent": {"none", "message", "timer"},
-    "event_subprocess_start": {"message", "error", "timer"},
+    "startEvent": {"none", "message", "timer", "signal"},
+    "event_subprocess_start": {"message", "error", "timer", "signal", "escalation", "conditional",
+                               "compensate"},
     "subprocess_start": {"none"},
-    "endEvent": {"none", "error", "compensate"},
-    "intermediateThrowEvent": {"none", "compensate"},
-    "intermediateCatchEvent": {"message", "timer"},
-    "boundaryEvent": {"timer", "message", "error", "compensate"},
+    "endEvent": {"none", "error", "compensate", "signal", "escalation", "terminate", "cancel", "message"},
+    "intermediateThrowEvent": {"none", "compensate", "signal", "escalation", "link", "message"},
+    "intermediateCatchEvent": {"message", "timer", "signal", "conditional", "link"},
+    "boundaryEvent": {"timer", "message", "error", "compensate", "signal", "escalation", "conditional",
+                      "cancel"},
 }
+# where a timeCycle may be used (elsewhere a cycle has no meaning for this engine)
+TIMER_CYCLE_ALLOWED = {"boundaryEvent", "event_subprocess_start"}
 
 
 def local(node) -> str:
@@ -87,6 +103,13 @@ def event_kinds(node) -> list[str]:
     return kinds
 
 
+def link_name(node) -> str | None:
+    """The name of a link event's linkEventDefinition (None: not a link event, or unnamed)."""
+    definition = node.find("bpmn:linkEventDefinition", NS)
+    return definition.get("name") if definition is not None else None
+
+
 def properties(node) -> dict:
     return {p.get("name"): p.get("value") for p in
             node.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+

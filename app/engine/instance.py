@@ -4,17 +4,14 @@ from datetime import datetime, timezone
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from . import compensation
+from . import compensation, scopes
 from .errors import EngineError, TaskNotFound, UnhandledBpmnError
-from .specs import (
-    DeferredServiceTask, EscrowErrorEventDefinition, EscrowMessageEventDefinition, utc,
-)
+from .events import EscrowErrorEventDefinition, EscrowMessageEventDefinition, EscrowSignalEventDefinition
+from .specs import DeferredServiceTask, utc
 from .types import RetryPolicy, ServiceCall, UserTaskView
 from .views import step_states, status
 
@@ -78,7 +75,8 @@ class Instance:
             calls.append(ServiceCall(
                 task_id=str(task.id), step=spec.bpmn_id, label=spec.bpmn_name,
                 handler=spec.operation_name, params=self._params(task), retry=self._retry(spec),
-                compensates=compensation.compensated_activity(spec), failed=failed))
+                compensates=compensation.compensated_activity(spec), failed=failed,
+                instance=compensation.instance_path(task)))
         return calls
 
     def _params(self, task) -> dict:
@@ -114,10 +112,7 @@ class Instance:
             return
         definition = EscrowErrorEventDefinition(error_code, code=error_code)
         payload = {"code": error_code, "message": message, "step": task.task_spec.bpmn_id}
-        event = BpmnEvent(definition, payload=payload, target=task.workflow)
-        self.wf.catch(event)
-        if event in self.wf.bpmn_events:
-            self.wf.bpmn_events.remove(event)
+        if not scopes.propagate(BpmnEvent(definition, payload=payload), task):
             raise UnhandledBpmnError(task.task_spec.bpmn_id, error_code, message)
 
     def mark_compensation_failed(self, task_id: str) -> None:
@@ -157,36 +152,17 @@ class Instance:
         """Deliver BPMN message `name`; the payload lands in the catching task's data under the
         model's spiffworkflow:messageVariable, or under the message name. False if nothing
         was waiting for it."""
+        return self._broadcast(EscrowMessageEventDefinition(name), payload or {})
+
+    def send_signal(self, name: str, payload=None) -> bool:
+        """Broadcast BPMN signal `name` to every catcher of this instance (intermediate and
+        boundary events, event sub-processes at every level). False if nothing caught it."""
+        return self._broadcast(EscrowSignalEventDefinition(name), payload)
+
+    def _broadcast(self, definition, payload) -> bool:
         if self.wf.is_completed():
             return False
-        event = BpmnEvent(EscrowMessageEventDefinition(name), payload=payload or {})
-        return self.wf.event_manager.catch(event, internal=False) > 0 or self._caught_by_start(name)
-
-    def send_signal(self, name: str, payload: dict | None = None) -> bool:
-        """Broadcast BPMN signal `name` to everything waiting for it (catch events, boundary
-        events, event sub-process starts). False if the model has no catcher of that name."""
-        if self.wf.is_completed():
-            return False
-        definition = next((d for d in self._event_definitions() if isinstance(d, SignalEventDefinition)
-                           and d.name == name), None)
-        if definition is None:
-            return False
-        return self.wf.event_manager.catch(BpmnEvent(definition, payload=payload or {}), internal=False) > 0 \
-            or self._caught_by_start(name)
-
-    def _event_definitions(self):
-        # the model's own definition objects: catching compares them by class and name
-        for spec in [self.model.spec, *self.model.subprocess_specs.values()]:
-            for task_spec in spec.task_specs.values():
-                definition = getattr(task_spec, "event_definition", None)
-                if definition is not None:
-                    yield definition
-
-    def _caught_by_start(self, name) -> bool:
-        # EventManager.catch counts the tasks it saw before starting an event sub-process
-        return any(isinstance(t.task_spec, CatchingEvent) and t.state == TaskState.READY
-                   and getattr(t.task_spec.event_definition, "name", None) == name
-                   for t in self._all_tasks())
+        return self.wf.event_manager.catch(BpmnEvent(definition, payload=payload), internal=False) > 0
 
     def next_timer_at(self) -> datetime | None:
         """Earliest due time of a waiting timer (tz-aware UTC), None if no timer waits."""

@@ -1,67 +1,69 @@
-"""SpiffBpmnParser extended with compensation, deferred service tasks and our event definitions.
+"""SpiffBpmnParser extended with compensation, deferred service tasks, event sub-processes at
+every level, transactions, multi-instance activities and our event definitions.
 
 Run `validation.validate` on the XML first: this parser assumes a whitelisted model.
 """
-from SpiffWorkflow.bpmn.parser.util import full_tag
-from SpiffWorkflow.spiff.parser.event_parsers import (
-    SpiffBoundaryEventParser, SpiffEndEventParser, SpiffIntermediateCatchEventParser,
-    SpiffIntermediateThrowEventParser, SpiffStartEventParser,
-)
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
-from SpiffWorkflow.bpmn.parser.event_parsers import (
-    ERROR_EVENT_XPATH, MESSAGE_EVENT_XPATH, TIMER_EVENT_XPATH,
-)
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
-from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser, SubWorkflowParser
-from SpiffWorkflow.spiff.specs.defaults import SubWorkflowTask
-from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent, EndEvent, IntermediateCatchEvent, IntermediateThrowEvent,
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateCatchEvent, IntermediateThrowEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
+from SpiffWorkflow.spiff.parser.task_spec import (
+    CallActivityParser, ScriptTaskParser, ServiceTaskParser, SpiffTaskParser, SubWorkflowParser,
+    UserTaskParser,
+)
+from SpiffWorkflow.spiff.specs.defaults import (
+    CallActivity, NoneTask, ReceiveTask, ScriptTask, SendTask, SubWorkflowTask, TransactionSubprocess,
+    UserTask,
 )
 
 from . import compensation
+from .event_parsers import (
+    BoundaryEventParser, EndEventParser, IntermediateCatchEventParser, IntermediateThrowEventParser,
+    ReceiveTaskParser, SendTaskParser, StartEventParser, is_compensate_event, triggered_by_event,
+)
+from .multi_instance import EscrowParallelMultiInstance, EscrowSequentialMultiInstance
 from .specs import (
-    CompensateEndEvent, CompensateEventDefinition, CompensateThrowEvent, DeferredServiceTask,
-    EscrowStartEvent, upgrade,
+    DeferredServiceTask, EscrowBoundaryEvent, EscrowBoundaryEventJoin, EscrowEndJoin, EscrowEventSubprocess, EscrowStartEvent,
+    EscrowStartTask,
 )
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
-COMPENSATE = full_tag("compensateEventDefinition")
 
 
-def is_compensate_event(node) -> bool:
-    return node.find(COMPENSATE) is not None
+class PassThroughTask(NoneTask):
+    """bpmn:task and bpmn:manualTask: nothing for the engine to do, the token passes on
+    (as Camunda 7 and 8; 3.2.0 waits for someone to complete them)."""
+
+    def __init__(self, wf_spec, bpmn_id, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
 
 
-class _EventParserMixin:
-    def get_event_definition(self, xpaths):
-        node = self.node.find(COMPENSATE)
-        if node is not None:
-            wait = node.get("waitForCompletion", "true").lower() != "false"
-            return CompensateEventDefinition(activity_ref=node.get("activityRef"),
-                                             wait_for_completion=wait, description="Compensate")
-        return upgrade(super().get_event_definition(xpaths))
+class _Ours:
+    """Our spec classes for what a task parser creates on its own."""
+    PARALLEL_MI_CLASS = EscrowParallelMultiInstance
+    SEQUENTIAL_MI_CLASS = EscrowSequentialMultiInstance
+    EVENT_SUBPROCESS_CLASS = EscrowEventSubprocess
 
-    def _create_task(self, event_definition, cancel_activity=None, parallel=None):
-        if isinstance(event_definition, CompensateEventDefinition):
-            self.spec_class = CompensateEndEvent if self.spec_class is EndEvent else CompensateThrowEvent
-        return super()._create_task(event_definition, cancel_activity, parallel)
+    def _add_boundary_event(self, children):
+        """3.2.0's, without its check that a cancel boundary event is on a transaction (the
+        validation does that), which fails for a multi-instance transaction."""
+        split = BoundaryEventSplit(self.spec, f"{self.bpmn_id}.BoundaryEventSplit", lane=self.task.lane)
+        join = EscrowBoundaryEventJoin(self.spec, f"{self.bpmn_id}.BoundaryEventJoin", lane=self.task.lane,
+                                 split_task=split.name, cancel=True)
+        split.connect(self.task)
+        self.task.connect(join)
+        for event in children:
+            child = self.process_parser.parse_node(event)
+            split.connect(child)
+            child.connect(join)
+        return split
 
 
-def triggered_by_event(node) -> bool:
-    # 3.2.0 only looks for a namespaced bpmn:triggeredByEvent; modelers write it unqualified
-    return "true" in (node.get("triggeredByEvent"), node.get(full_tag("triggeredByEvent")))
-
-
-class StartEventParser(_EventParserMixin, SpiffStartEventParser):
-    def create_task(self):
-        # 3.2.0 ignores error start events (they become none-starts that fire at once)
-        definition = self.get_event_definition([MESSAGE_EVENT_XPATH, TIMER_EVENT_XPATH, ERROR_EVENT_XPATH])
-        task = self._create_task(definition)
-        self.spec.start.connect(task)
-        parent = self.node.getparent()
-        in_event_sp = parent.tag == full_tag("subProcess") and triggered_by_event(parent)
-        task.interrupting = in_event_sp and self.node.get("isInterrupting", "true") != "false"
-        return task
+def ours(parser_class):
+    return type(parser_class.__name__, (_Ours, parser_class), {})
 
 
 class UnboundServiceTaskParser(ServiceTaskParser):
@@ -86,24 +88,14 @@ class SubProcessParser(SubWorkflowParser):
             **self.bpmn_attributes)
 
 
-class EndEventParser(_EventParserMixin, SpiffEndEventParser):
-    pass
-
-
-class IntermediateCatchEventParser(_EventParserMixin, SpiffIntermediateCatchEventParser):
-    pass
-
-
-class IntermediateThrowEventParser(_EventParserMixin, SpiffIntermediateThrowEventParser):
-    pass
-
-
-class BoundaryEventParser(_EventParserMixin, SpiffBoundaryEventParser):
-    pass
-
-
 class EscrowProcessParser(SpiffProcessParser):
     """Takes compensation boundary events out of the flow and wires handlers to activities."""
+
+    def create_spec(self):
+        spec = super().create_spec()
+        spec.start.__class__ = EscrowStartTask      # fresh objects: no state to carry over
+        spec.end.__class__ = EscrowEndJoin
+        return spec
 
     def _index_process_nodes(self):
         super()._index_process_nodes()
@@ -126,15 +118,12 @@ class EscrowProcessParser(SpiffProcessParser):
 
     def add_tasks(self):
         super().add_tasks()
-        # BpmnStartTask.trigger_wf connects an event sub-process to Start the first time it
-        # fires: a run-time change to the (shared, cached) spec after which every new instance
-        # would start the event sub-process at once. Give it the input it needs up front.
-        for name in self.spec.start.trigger_specs:
-            self.spec.task_specs[name]._inputs = [self.spec.start.name]
         for activity_id, boundary in self.compensation_boundaries.items():
             activity = self.spec.task_specs.get(activity_id)
             if activity is None:        # belongs to a nested sub-process parser
                 continue
+            if isinstance(activity, LoopTask):      # each instance is compensated
+                activity = self.spec.task_specs[activity.task_spec]
             handler_node = self.get_node_by_id(self._associated(boundary.get("id")))
             handler = self.parse_node(handler_node)
             # out of the flow: no outputs; one input only so TaskSpec.test() passes
@@ -156,11 +145,19 @@ class EscrowBpmnParser(SpiffBpmnParser):
     PROCESS_PARSER_CLASS = EscrowProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("serviceTask"): (UnboundServiceTaskParser, DeferredServiceTask),
+        full_tag("task"): (ours(SpiffTaskParser), PassThroughTask),
+        full_tag("manualTask"): (ours(SpiffTaskParser), PassThroughTask),
+        full_tag("userTask"): (ours(UserTaskParser), UserTask),
+        full_tag("scriptTask"): (ours(ScriptTaskParser), ScriptTask),
+        full_tag("serviceTask"): (ours(UnboundServiceTaskParser), DeferredServiceTask),
+        full_tag("sendTask"): (ours(SendTaskParser), SendTask),
+        full_tag("receiveTask"): (ours(ReceiveTaskParser), ReceiveTask),
+        full_tag("subProcess"): (ours(SubProcessParser), SubWorkflowTask),
+        full_tag("transaction"): (ours(SubProcessParser), TransactionSubprocess),
+        full_tag("callActivity"): (ours(CallActivityParser), CallActivity),
         full_tag("startEvent"): (StartEventParser, EscrowStartEvent),
-        full_tag("subProcess"): (SubProcessParser, SubWorkflowTask),
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, EscrowBoundaryEvent),
     }

@@ -7,26 +7,39 @@ from copy import deepcopy
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.task_spec import EventConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnStartTaskConverter, EventConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import EventDefinitionConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.serializer.event_definition import (
-    ErrorEscalationEventDefinitionConverter, MessageEventDefinitionConverter,
-)
-from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 
-from .specs import (
-    CompensateEndEvent, CompensateEventDefinition, CompensateThrowEvent, DeferredServiceTask,
-    EscrowDurationTimer, EscrowErrorEventDefinition, EscrowMessageEventDefinition, EscrowStartEvent,
-    EscrowTimeDateTimer,
+from .events import (
+    CompensateEventDefinition, EscrowConditionalEventDefinition, EscrowCycleTimer, EscrowDurationTimer,
+    EscrowErrorEventDefinition, EscrowEscalationEventDefinition, EscrowMessageEventDefinition,
+    EscrowSignalEventDefinition, EscrowTerminateEventDefinition, EscrowTimeDateTimer,
 )
-from .workflow import EscrowWorkflow
+from .multi_instance import EscrowParallelMultiInstance, EscrowSequentialMultiInstance
+from .parser import PassThroughTask
+from .specs import (
+    CancelEndEvent, CompensateEndEvent, CompensateThrowEvent, DeferredServiceTask, EscrowBoundaryEvent,
+    EscrowBoundaryEventJoin, EscrowEndJoin, EscrowEventSubprocess, EscrowStartEvent, EscrowStartTask,
+)
+from .workflow import EscrowSubWorkflow, EscrowWorkflow
+
+# ours, serialized as the stock class they extend (no attributes of their own)
+AS_THEIR_BASE = [
+    DeferredServiceTask, PassThroughTask, EscrowEndJoin, EscrowEventSubprocess, EscrowBoundaryEvent,
+    EscrowBoundaryEventJoin,
+    CompensateThrowEvent, CompensateEndEvent, CancelEndEvent,
+    EscrowParallelMultiInstance, EscrowSequentialMultiInstance,
+    EscrowMessageEventDefinition, EscrowSignalEventDefinition, EscrowErrorEventDefinition,
+    EscrowEscalationEventDefinition, EscrowTerminateEventDefinition, EscrowDurationTimer,
+    EscrowTimeDateTimer, EscrowConditionalEventDefinition,
+]
 
 STATE_VERSION = 1
 
@@ -36,6 +49,19 @@ class StartEventConverter(EventConverter):
         dct = super().to_dict(spec)
         dct["interrupting"] = spec.interrupting
         return dct
+
+
+class StartTaskConverter(BpmnStartTaskConverter):
+    def to_dict(self, spec):
+        dct = super().to_dict(spec)
+        dct["compensation_subprocess"] = spec.compensation_subprocess
+        return dct
+
+    def from_dict(self, dct):
+        compensation_subprocess = dct.pop("compensation_subprocess", None)
+        spec = super().from_dict(dct)
+        spec.compensation_subprocess = compensation_subprocess
+        return spec
 
 
 class CompensateDefinitionConverter(EventDefinitionConverter):
@@ -165,7 +191,6 @@ class EscrowWorkflowConverter(_WorkflowStateMixin, BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
-        from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         self.base_from_dict(workflow, dct)
         pending = dict(dct.get("subprocesses", {}))
@@ -177,7 +202,7 @@ class EscrowWorkflowConverter(_WorkflowStateMixin, BpmnWorkflowConverter):
                 sp_dct = pending.pop(str(task.id), None)
                 if sp_dct is None:
                     continue
-                sp = BpmnSubWorkflow(subprocess_specs[sp_dct["spec"]], task.id, workflow, deserializing=True)
+                sp = EscrowSubWorkflow(subprocess_specs[sp_dct["spec"]], task.id, workflow, deserializing=True)
                 self.base_from_dict(sp, sp_dct)
                 workflow.subprocesses[task.id] = sp
                 sp.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
@@ -188,15 +213,12 @@ class EscrowWorkflowConverter(_WorkflowStateMixin, BpmnWorkflowConverter):
 
 def make_registry():
     config = deepcopy(SPIFF_CONFIG)
-    config[DeferredServiceTask] = ServiceTaskConverter
+    for cls in AS_THEIR_BASE:
+        config[cls] = next(config[base] for base in cls.__mro__[1:] if base in config)
+    config[EscrowCycleTimer] = config[CycleTimerEventDefinition]   # not a subclass: no spawning
+    config[EscrowStartTask] = StartTaskConverter
     config[EscrowStartEvent] = StartEventConverter
-    config[CompensateThrowEvent] = EventConverter
-    config[CompensateEndEvent] = EventConverter
     config[CompensateEventDefinition] = CompensateDefinitionConverter
-    config[EscrowMessageEventDefinition] = MessageEventDefinitionConverter
-    config[EscrowErrorEventDefinition] = ErrorEscalationEventDefinitionConverter
-    config[EscrowDurationTimer] = TimerConditionalEventDefinitionConverter
-    config[EscrowTimeDateTimer] = TimerConditionalEventDefinitionConverter
     config[EscrowWorkflow] = EscrowWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # configure() keeps only bound methods; reach our workflow converter to give it the

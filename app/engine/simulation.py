@@ -8,7 +8,10 @@ a time, in this order, until nothing more can happen:
 2. run the oldest pending service call with the next outcome scripted for its element (else
    for its handler; `ok` by default): `ok` completes it, `fail` fails every attempt its retry
    policy allows (no real waiting), `error:CODE` throws business error CODE;
-3. complete the first ready user task with the next data scripted for it (`{}` by default);
+3. complete the first ready user task with the next data scripted for it (`{}` by default),
+   else deliver the message of the first waiting receive task (alone or behind an event-based
+   gateway) with the next data scripted for that task as its payload, unless the scenario
+   scripts that message itself;
 4. deliver a message or signal scripted without `after`;
 5. fire the earliest waiting timer (the clock jumps to it).
 
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import ReceiveTask
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway, ReceiveTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -161,8 +164,10 @@ class Simulation:
                 continue
             self.events.remove(entry)
             self.tick()
-            send = self.inst.send_message if kind == "message" else self.inst.send_signal
-            if not send(event["name"], event.get("payload") or {}):
+            # a message always carries its payload ({}); a signal only when one is scripted
+            sent = self.inst.send_message(event["name"], event.get("payload") or {}) if kind == "message" \
+                else self.inst.send_signal(event["name"], event.get("payload") or None)
+            if not sent:
                 self.problem(after, WARNING, f"{kind} '{event['name']}' was not caught: nothing waited for it")
             self.advance()
             return True
@@ -212,21 +217,37 @@ class Simulation:
 
     def complete_user_task(self) -> bool:
         """The first ready user task, else the first waiting receive task (its message comes
-        with the data)."""
+        with the data), unless the scenario scripts that message itself."""
         tasks = self.inst.ready_user_tasks()
         if tasks:
             self.tick()
             self.inst.complete_user_task(tasks[0].task_id, self.next_data(tasks[0].step))
             self.advance()
             return True
-        receive = next((t for t in self.inst._all_tasks()
-                        if t.state == TaskState.WAITING and isinstance(t.task_spec, ReceiveTask)), None)
+        scripted = {event["name"] for kind, event in self.events if kind == "message"}
+        receive = next(((element_id, name) for element_id, name in self.waiting_receive_tasks()
+                        if name not in scripted), None)
         if receive is None:
             return False
         self.tick()
-        self.inst.send_message(receive.task_spec.event_definition.name, self.next_data(receive.task_spec.bpmn_id))
+        self.inst.send_message(receive[1], self.next_data(receive[0]))
         self.advance()
         return True
+
+    def waiting_receive_tasks(self):
+        """(element id, message name) of the receive tasks waiting for their message, on their
+        own or behind an event-based gateway (which holds their event definitions, in the order
+        of its outgoing flows)."""
+        for task in self.inst._all_tasks():
+            spec = task.task_spec
+            if task.state != TaskState.WAITING:
+                continue
+            if isinstance(spec, ReceiveTask):
+                yield spec.bpmn_id, spec.event_definition.name
+            elif isinstance(spec, EventBasedGateway):
+                yield from ((target.bpmn_id, definition.name) for target, definition
+                            in zip(spec.outputs, spec.event_definition.event_definitions)
+                            if isinstance(target, ReceiveTask))
 
     def next_data(self, element_id: str) -> dict:
         queue = self.user_data.get(element_id)

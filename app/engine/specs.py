@@ -1,33 +1,31 @@
-"""Task specs and event definitions that extend SpiffWorkflow 3.2.0's spiff flavour.
+"""Task specs that extend SpiffWorkflow 3.2.0's spiff flavour.
 
 - DeferredServiceTask: a service task that stays STARTED until the worker reports back.
-- EscrowStartEvent: start event that knows whether it interrupts its parent scope (event sub-processes).
-- CompensateThrowEvent / CompensateEndEvent + CompensateEventDefinition: compensation (3.2.0 has none).
-- Message / error / timer definitions: payload into task data, errors targeted at the throwing
-  workflow, timers evaluated against the time the facade injects (``workflow.now``).
+- EscrowStartTask / EscrowEndJoin: a scope's own start and end. Event sub-processes are wired
+  here at parse time (3.2.0 wires message ones at run time, into the shared spec), and the end
+  does not wait for event sub-processes whose event never came.
+- EscrowStartEvent / EscrowEventSubprocess: event sub-processes at every level; an interrupting
+  one cancels the rest of its scope and, when it ends, ends the scope.
+- EscrowBoundaryEvent: a non-interrupting boundary event stays armed while its activity runs.
+- CompensateThrowEvent / CompensateEndEvent / CancelEndEvent: compensation, and a transaction's
+  cancel end event (compensate the transaction, then leave it through its cancel boundary).
 """
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.specs.defaults import (
-    EndEvent, IntermediateThrowEvent, StartEvent,
-)
-from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    DurationTimerEventDefinition, TimeDateEventDefinition, TimerEventDefinition,
-)
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess as EventSubprocessMixin
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BpmnStartTask, _EndJoin
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateThrowEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent as EndEventMixin
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.specs.base import TaskSpec
-from SpiffWorkflow.spiff.specs.defaults import ServiceTask
-from SpiffWorkflow.spiff.specs.event_definitions import (
-    ErrorEventDefinition as SpiffErrorEventDefinition,
-    MessageEventDefinition as SpiffMessageEventDefinition,
+from SpiffWorkflow.spiff.specs.defaults import EventSubprocess, ServiceTask
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+
+from . import compensation, scopes
+from .events import (
+    CompensateEventDefinition, EscrowConditionalEventDefinition, EscrowCycleTimer,
 )
-from SpiffWorkflow.util.task import TaskState
-
-from . import compensation
-
-ERROR_DATA_KEY = "bpmn_error"
 
 
 class DeferredServiceTask(ServiceTask):
@@ -36,6 +34,49 @@ class DeferredServiceTask(ServiceTask):
     def _execute(self, task):
         return None
 
+
+# --- a scope's start and end ----------------------------------------------------------------
+
+class EscrowStartTask(BpmnStartTask):
+    """Start of a (sub-)process. Event sub-processes waiting on a timer or a condition start
+    with the scope (dormant until their event); message, signal, error and escalation ones are
+    started by `scopes` when their event comes; the compensation one when the scope, completed,
+    is compensated."""
+
+    compensation_subprocess = None
+
+    def connect_or_add_trigger(self, task_spec, sp_spec):
+        task_spec._inputs = [self.name]         # TaskSpec.test() wants an input; never a flow
+        definition = scopes.start_event_spec(sp_spec).event_definition
+        if isinstance(definition, CompensateEventDefinition):
+            self.compensation_subprocess = task_spec.name
+        elif isinstance(definition, (TimerEventDefinition, EscrowConditionalEventDefinition)):
+            self._outputs.append(task_spec.name)
+        else:
+            self.trigger_specs.append(task_spec.name)
+
+
+class EscrowEndJoin(_EndJoin):
+    """Waits for every token of the scope, except event sub-processes still waiting for their
+    event (those are cancelled when the scope ends)."""
+
+    def _check_threshold_unstructured(self, my_task):
+        top = my_task.workflow.top_workflow
+        for task in TaskIterator(my_task.workflow.task_tree, state=TaskState.NOT_FINISHED_MASK,
+                                 end_at_spec=self.name):
+            if task != my_task and not scopes.is_dormant(top, task):
+                return False
+        return True
+
+    def _run_hook(self, my_task):
+        top = my_task.workflow.top_workflow
+        for task in my_task.workflow.task_tree.children:
+            if not task.has_state(TaskState.FINISHED_MASK) and scopes.is_dormant(top, task):
+                task.cancel()
+        return super()._run_hook(my_task)
+
+
+# --- event sub-processes --------------------------------------------------------------------
 
 class EscrowStartEvent(StartEvent):
     """A start event; in an interrupting event sub-process it cancels the rest of its parent scope."""
@@ -46,59 +87,80 @@ class EscrowStartEvent(StartEvent):
 
     def _run_hook(self, my_task):
         if self.interrupting:
-            interrupt_parent_scope(my_task)
+            scopes.interrupt_parent_scope(my_task)
+        elif isinstance(self.event_definition, EscrowCycleTimer):
+            scopes.rearm_event_subprocess(my_task, EscrowCycleTimer.next_occurrence(my_task))
         return super()._run_hook(my_task)
 
 
-def interrupt_parent_scope(my_task):
-    """Cancel every unfinished task of the scope the event sub-process belongs to.
+class EscrowEventSubprocess(EventSubprocess):
+    """Starts with the current data of its scope (3.2.0: the data the scope started with).
+    An interrupting one ends its scope when it completes, as BPMN 2.0.2 (13.5) says."""
 
-    Running (already triggered) event sub-processes are left alone, so a cancel arriving during
-    a rollback does not cut the rollback short."""
-    sub = my_task.workflow
-    if sub.parent_task_id is None:
-        return
-    top = sub.top_workflow
-    es_task = top.get_task_from_id(sub.parent_task_id)
-    scope = es_task.workflow
-    for task in list(scope.tasks.values()):
-        if task is es_task or task.id not in scope.tasks or task.has_state(TaskState.FINISHED_MASK):
-            continue
-        if task.parent is es_task:            # the event sub-process' own join towards the end
-            continue
-        if isinstance(task.task_spec, EventSubprocessMixin) and _is_running(top, task):
-            continue
-        if compensation.is_handler_task(task):   # a rollback in progress finishes
-            continue
-        task.cancel()
+    def start_workflow(self, my_task):
+        my_task.data = scopes.scope_data(my_task.workflow)
+        super().start_workflow(my_task)
+
+    def _on_complete_hook(self, my_task):
+        super()._on_complete_hook(my_task)
+        sub = my_task.workflow.top_workflow.subprocesses.get(my_task.id)
+        start = scopes.start_event_spec(sub.spec) if sub is not None else None
+        if getattr(start, "interrupting", False):
+            my_task.workflow._mark_complete(my_task)
 
 
-def _is_running(top, es_task):
-    sub = top.subprocesses.get(es_task.id)
-    if sub is None:
-        return False
-    return any(t.task_spec.__class__ is EscrowStartEvent and t.state == TaskState.COMPLETED
-               for t in sub.tasks.values())
+# --- boundary events ------------------------------------------------------------------------
+
+class EscrowBoundaryEventJoin(BoundaryEventJoin):
+    """3.2.0's, except that an interrupted multi-instance activity's running instances are
+    cancelled (not dropped from the tree with their sub-processes)."""
+
+    def _check_threshold_structured(self, my_task):
+        finished, cancel = super()._check_threshold_structured(my_task)
+        if finished:
+            for task in cancel:
+                scopes.cancel_instances(task)
+        return finished, cancel
 
 
-# --- compensation ---------------------------------------------------------------------------
+class EscrowBoundaryEvent(BoundaryEvent):
+    """A non-interrupting boundary event fires each time its event comes while the activity runs
+    (a timer cycle: each occurrence); 3.2.0 fires it once."""
 
-class CompensateEventDefinition(EventDefinition):
-    """compensateEventDefinition on a throw/end event: activity_ref None means the whole scope."""
+    def _run_hook(self, my_task):
+        if not self.cancel_activity:
+            self._rearm(my_task)
+        return super()._run_hook(my_task)
 
-    def __init__(self, name=None, activity_ref=None, wait_for_completion=True, description=None):
-        super().__init__(name, description)
-        self.activity_ref = activity_ref
-        self.wait_for_completion = wait_for_completion
+    def _rearm(self, fired):
+        split = fired.parent
+        main = next(t for t in split.children if not isinstance(t.task_spec, BoundaryEvent))
+        if main.has_state(TaskState.FINISHED_MASK):
+            return
+        definition = self.event_definition
+        if isinstance(definition, EscrowCycleTimer):
+            internal = EscrowCycleTimer.next_occurrence(fired)
+        elif isinstance(definition, TimerEventDefinition):
+            internal = None                  # a date or a duration comes once
+        elif isinstance(definition, EscrowConditionalEventDefinition):
+            internal = {"condition_held": True}   # fires again after it was false
+        else:
+            internal = {}
+        if internal is None:
+            return
+        again = split._add_child(self, TaskState.WAITING)
+        again.triggered = True
+        again.internal_data.update(internal)
+        self._predict(again, mask=TaskState.NOT_FINISHED_MASK)
+        self._update(again)
 
-    def throw(self, my_task):   # compensation is driven by the throwing spec, not by events
-        pass
 
+# --- compensation and cancellation ----------------------------------------------------------
 
 class _CompensateThrowMixin:
     def _run_hook(self, my_task):
         TaskSpec._run_hook(self, my_task)
-        done = compensation.begin(my_task, self.event_definition)
+        done = compensation.begin(my_task, self.event_definition.activity_ref)
         # STARTED (None) until the handlers are through, unless waitForCompletion="false"
         return True if done or not self.event_definition.wait_for_completion else None
 
@@ -111,104 +173,29 @@ class CompensateEndEvent(_CompensateThrowMixin, EndEvent):
     pass
 
 
-# --- messages and errors --------------------------------------------------------------------
+class CancelEndEvent(EndEvent):
+    """Cancel end event of a transaction (BPMN 2.0.2, 10.3 and 13.5.6): the transaction's other work is
+    cancelled, its completed activities are compensated (newest first), then the transaction is
+    left through its cancel boundary event. In a multi-instance transaction the boundary cancels
+    every instance, so every instance is compensated (as Flowable's testMultiInstanceTx)."""
 
-class EscrowMessageEventDefinition(SpiffMessageEventDefinition):
-    """The payload lands in the catching task's data under spiffworkflow:messageVariable, or
-    under the message name when the model declares no variable."""
+    def _run_hook(self, my_task):
+        TaskSpec._run_hook(self, my_task)
+        scopes.cancel_rest_of_scope(my_task)
+        siblings = scopes.cancel_sibling_instances(self._transaction(my_task))
+        return True if compensation.begin(my_task, also=siblings) else None
 
-    def update_task_data(self, my_task):
-        payload = my_task.internal_data.pop(self.name, None)
-        my_task.data[self.message_var or self.name] = payload
+    @staticmethod
+    def _transaction(my_task):
+        return my_task.workflow.top_workflow.get_task_from_id(my_task.workflow.parent_task_id)
 
-
-class EscrowErrorEventDefinition(SpiffErrorEventDefinition):
-    """BPMN error; the payload ({code, message, step, and payload: the value of the error's
-    payloadExpression when it has one}) lands in task data under `bpmn_error`
-    (or the declared variable). Thrown towards the throwing workflow, then bubbles up."""
-
-    def catch(self, my_task, event=None):
-        my_task.internal_data[ERROR_DATA_KEY] = event.payload if event is not None else None
-        my_task._set_internal_data(event_fired=True)
-
-    def update_task_data(self, my_task):
-        my_task.data[self.variable or ERROR_DATA_KEY] = my_task.internal_data.pop(ERROR_DATA_KEY, None)
-
-    def reset(self, my_task):
-        my_task.internal_data.pop(ERROR_DATA_KEY, None)
-        my_task._set_internal_data(event_fired=False)
-
-    def throw(self, my_task):
-        payload = {"code": self.code, "message": self.name, "step": my_task.task_spec.bpmn_id}
-        if self.expression is not None:     # the bpmn:error's spiffworkflow:payloadExpression
-            payload["payload"] = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-        my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=payload, target=my_task.workflow))
-
-
-# --- timers ---------------------------------------------------------------------------------
-
-from .script_env import ISO_CHECK as ISO_LITERAL
-
-
-def current_time(my_task):
-    """The time injected by Instance.advance(now); None outside advance (timers then wait)."""
-    return getattr(my_task.workflow.top_workflow, "now", None)
-
-
-def timer_value(my_task, expression):
-    """Timer expressions are Python, but a bare ISO literal (PT5M) is accepted as itself."""
-    expr = expression.strip()
-    if ISO_LITERAL.match(expr):
-        return expr
-    value = my_task.workflow.script_engine.evaluate(my_task, expr)
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-class _DueOnce:
-    """A timer judged against the worker's clock: its due time is computed once, when first
-    asked, and kept in the task (so it survives a dump/load), then compared with `now`."""
-
-    def has_fired(self, my_task):
-        if my_task._get_internal_data("event_fired", False):
-            return True
-        now = current_time(my_task)
-        if now is None:
-            return False
-        due = my_task._get_internal_data("event_value")
-        if due is None:
-            due = self.due_time(my_task, now).isoformat()
-            my_task._set_internal_data(event_value=due)
-        if TimerEventDefinition.get_datetime(due) <= now:
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
-
-
-class EscrowDurationTimer(_DueOnce, DurationTimerEventDefinition):
-    def due_time(self, my_task, now):
-        parsed = TimerEventDefinition.parse_iso_duration(timer_value(my_task, self.expression))
-        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-
-
-class EscrowTimeDateTimer(_DueOnce, TimeDateEventDefinition):
-    def due_time(self, my_task, now):
-        return TimerEventDefinition.get_datetime(timer_value(my_task, self.expression))
+    def _on_complete_hook(self, my_task):       # after compensation (see compensation.drive)
+        if scopes.propagate(BpmnEvent(CancelEventDefinition()), self._transaction(my_task)):
+            # the boundary event cancels the transaction; 3.2.0's end event would complete it first
+            super(EndEventMixin, self)._on_complete_hook(my_task)
+        else:
+            super()._on_complete_hook(my_task)
 
 
 def utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-
-
-UPGRADES = {
-    SpiffMessageEventDefinition: EscrowMessageEventDefinition,
-    SpiffErrorEventDefinition: EscrowErrorEventDefinition,
-    DurationTimerEventDefinition: EscrowDurationTimer,
-    TimeDateEventDefinition: EscrowTimeDateTimer,
-}
-
-
-def upgrade(definition):
-    """Swap a stock event definition for ours (same attributes, our behaviour)."""
-    cls = UPGRADES.get(type(definition))
-    if cls is not None:
-        definition.__class__ = cls
-    return definition

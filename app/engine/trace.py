@@ -2,11 +2,14 @@
 
 A Recorder looks at the instance's tasks after every action and records what changed since
 the last look (completions, interruptions), oldest first. It reads only task states, so any
-construct the engine runs shows up without the recorder knowing about it.
+construct the engine runs shows up without the recorder knowing about it, with one exception:
+a multi-instance activity is recorded through its instances (each one completes, is counted
+and is cancelled on its own); the engine's task that holds them is bookkeeping.
 """
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
@@ -17,6 +20,13 @@ _ACTIVE = (TaskState.READY, TaskState.STARTED, TaskState.WAITING)
 # cancelled as a matter of course: a boundary event when its activity ends, a join's waiting
 # branch when the join fires; an interrupted activity or catch event is worth telling
 _BOOKKEEPING = (BoundaryEvent, Join)
+
+
+def _recorded(task) -> bool:
+    """Tasks of BPMN elements, except the body of a multi-instance activity (its instances are
+    recorded); the engine's own bookkeeping tasks have no BPMN id."""
+    spec = task.task_spec
+    return getattr(spec, "bpmn_id", None) is not None and not isinstance(spec, LoopTask)
 
 
 class Recorder:
@@ -47,8 +57,8 @@ class Recorder:
         """Record what changed since the last look; the number of new events."""
         changed = []
         for task in self.inst._all_tasks():
-            if getattr(task.task_spec, "bpmn_id", None) is None:
-                continue                        # the engine's own bookkeeping tasks
+            if not _recorded(task):
+                continue
             before, now = self._seen.get(task.id), task.state
             self._seen[task.id] = now
             if now == TaskState.COMPLETED and before != TaskState.COMPLETED:
@@ -66,7 +76,7 @@ class Recorder:
     def _completed(self, task) -> None:
         element_id = task.task_spec.bpmn_id
         self.counts[element_id] = self.counts.get(element_id, 0) + 1
-        if compensation.is_handler_task(task):
+        if compensation.is_handler_task(task) or compensation.is_compensation_event_subprocess(task):
             self.compensations.append(element_id)
         if isinstance(task.task_spec, EndEvent):
             self.end_events.append(element_id)
@@ -77,7 +87,7 @@ class Recorder:
         found = []
         for task in self.inst._all_tasks():
             spec = task.task_spec
-            if getattr(spec, "bpmn_id", None) is None:
+            if not _recorded(task):
                 continue
             if (task.state == TaskState.READY and spec.manual) \
                     or (task.state == TaskState.STARTED and not isinstance(spec, SubWorkflowTask)) \

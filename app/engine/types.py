@@ -18,6 +18,8 @@ class ServiceCall:
     retry: RetryPolicy
     compensates: str | None = None   # element id of the activity this handler compensates
     failed: bool = False    # only for compensation handlers marked failed (see Instance.mark_compensation_failed)
+    instance: str | None = None   # which multi-instance instance(s) the call belongs to, e.g. "2" or
+                                  # "0/1" when nested; None outside multi-instance activities
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from lxml import etree
 from . import checks
 from .bpmn_files import BpmnFile, elements, load
 from .bpmn_xml import (
-    BPMN, CONNECTORS, FLOW_NODES, NODE_PARTS, NS, PASSIVE, ROOT_ALLOWED, is_executable, local,
+    BPMN, CONNECTORS, FLOW_NODES, NODE_PARTS, NS, PASSIVE, REFUSED, ROOT_ALLOWED, SUBPROCESSES,
+    is_executable, local,
 )
 from .problems import ERROR, Problem, Report
 from .script_env import check_source
@@ -51,7 +52,6 @@ class Scope:
     """A process or sub-process being checked, with its flow elements indexed."""
     node: object
     kind: str                       # "process" | "subprocess" | "event_subprocess"
-    is_main: bool
     children: list
     ids: dict
     incoming: dict
@@ -81,8 +81,7 @@ class Validator:
             self.check_definitions(f.root)
             for process in f.root.findall("bpmn:process", NS):
                 if process.get("id") in targets:
-                    is_main = process.get("id") == main if main is not None else process.get("id") in entry_points
-                    self.check_process(process, is_main)
+                    self.check_process(process)
                 elif not is_executable(process):
                     self.report.warning(process, "the process is not executable (isExecutable=\"false\"), "
                                                  "so the engine ignores it")
@@ -152,13 +151,13 @@ class Validator:
                 check(self, child)
 
     # --- processes and sub-processes --------------------------------------------------------
-    def check_process(self, process, is_main: bool):
+    def check_process(self, process):
         for check in checks.COMMON_CHECKS:
             check(self, process, None)
-        self.check_scope(process, "process", is_main)
+        self.check_scope(process, "process")
 
-    def check_scope(self, container, kind: str, is_main: bool = False):
-        scope = self.scope(container, kind, is_main)
+    def check_scope(self, container, kind: str):
+        scope = self.scope(container, kind)
         for check in checks.SCOPE_CHECKS:
             check(self, scope)
         for node in scope.children:
@@ -166,17 +165,17 @@ class Validator:
             if name in PASSIVE or name in NODE_PARTS:
                 continue
             if name not in FLOW_NODES and name not in CONNECTORS:
-                self.report.error(node, f"{name} is not supported by the engine")
+                self.report.error(node, REFUSED.get(name, f"{name} is not supported by the engine"))
                 continue
             if not node.get("id"):
                 self.report.error(node, f"every {name} needs an id{checks.named(node)}")
                 continue
             for check in (*checks.COMMON_CHECKS, *checks.ELEMENT_CHECKS.get(name, ())):
                 check(self, node, scope)
-            if name == "subProcess":
+            if name in SUBPROCESSES:
                 self.check_scope(node, "event_subprocess" if checks.triggered_by_event(node) else "subprocess")
 
-    def scope(self, container, kind, is_main) -> Scope:
+    def scope(self, container, kind) -> Scope:
         children, foreign = [], []
         for c in container:
             if isinstance(c.tag, str):
@@ -190,7 +189,7 @@ class Validator:
             if local(c) == "sequenceFlow":
                 outgoing.setdefault(c.get("sourceRef"), []).append(c)
                 incoming.setdefault(c.get("targetRef"), []).append(c)
-        return Scope(container, kind, is_main, children, ids, incoming, outgoing)
+        return Scope(container, kind, children, ids, incoming, outgoing)
 
     # --- helpers for the checks -------------------------------------------------------------
     def expression(self, node, source: str, mode: str, what: str, at=None) -> None:

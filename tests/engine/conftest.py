@@ -28,3 +28,18 @@ def model(engine):
     def parse(process_id, *names):
         return engine.parse(read(*(names or (f"{process_id}.bpmn",))), process_id)
     return parse
+
+
+@pytest.fixture(params=["hand-written", "modeler"])
+def style(request):
+    """Run a test on the hand-written model and on the same model as a modeler exports it."""
+    return request.param
+
+
+@pytest.fixture
+def build(engine, style):
+    from .bpmn_kit import modeler_export
+
+    def parse(xml: bytes, process_id="p"):
+        return engine.parse({"p.bpmn": modeler_export(xml) if style == "modeler" else xml}, process_id)
+    return parse

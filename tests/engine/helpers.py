@@ -33,3 +33,28 @@ def drain(engine, inst):
         inst, call = complete(engine, inst)
         seen.append(call)
     return inst, seen
+
+
+def user_tasks(inst):
+    return {t.step: t for t in inst.ready_user_tasks()}
+
+
+def complete_user(engine, inst, step, data=None):
+    """Complete the ready user task at `step`, advance, round-trip."""
+    inst.complete_user_task(user_tasks(inst)[step].task_id, data or {})
+    inst.advance(NOW)
+    return roundtrip(engine, inst)
+
+
+def call_for(inst, step):
+    calls = [c for c in inst.pending_service_calls() if c.step == step]
+    assert calls, (step, inst.pending_service_calls())
+    return calls[0]
+
+
+def finish(engine, inst, step, variables=None):
+    """Complete the pending call at `step` (there may be others), advance, round-trip."""
+    call = call_for(inst, step)
+    inst.complete_service(call.task_id, variables or {})
+    inst.advance(NOW)
+    return roundtrip(engine, inst), call

@@ -5,6 +5,10 @@ import pytest
 
 from app.engine import ModelError
 from app.engine.simulation import Scenario, ScenarioError, simulate
+from .bpmn_kit import (
+    COMPENSATE, boundary, chain, compensated_by, definitions, end, error, error_def, event, event_subprocess, flow,
+    message, mi, process, service as kit_service, signal, signal_def, start, timer_def, user as kit_user,
+)
 from .conftest import FIXTURES, read
 
 EXPORTS = FIXTURES / "exports"
@@ -220,34 +224,58 @@ def test_nothing_is_kept_in_the_engine(engine):
     assert engine._models == before
 
 
-SIGNAL = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
-  <bpmn:signal id="Signal_go" name="go"/>
-  <bpmn:process id="p" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
-    <bpmn:intermediateCatchEvent id="wait"><bpmn:signalEventDefinition signalRef="Signal_go"/></bpmn:intermediateCatchEvent>
-    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/>
-    <bpmn:endEvent id="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+def test_every_instance_of_a_multi_instance_activity_counts_once(engine):
+    """counts: completed executions per element, every instance (the engine's task that holds
+    the instances is not one of them); each instance takes the next outcome of its element."""
+    files = {"p.bpmn": definitions(error("E", "declined"), process(
+        "p", start(), kit_service("book", inner=mi("flats", "flat")), compensated_by("book", "unbook"),
+        kit_service("pay"), boundary("declined", "pay", error_def("E")), end(), end("undone", COMPENSATE),
+        chain("start", "book", "pay", "end"), flow("declined", "undone")))}
+    paid = run(engine, files, data={"flats": ["A", "B", "C"]})
+    assert paid["counts"]["book"] == 3 and events(paid, "book") == ["completed"] * 3
+    undone = run(engine, files, data={"flats": ["A", "B", "C"]}, outcomes={"pay": ["error:declined"]})
+    assert undone["counts"]["book"] == 3 and undone["compensations"] == ["unbook"] * 3
+    failed = run(engine, files, data={"flats": ["A", "B", "C"]}, outcomes={"book": ["ok", "fail"]})
+    assert events(failed, "book") == ["completed", "failed", "incident", "completed"]
+    assert failed["status"] == "incident" and failed["counts"]["book"] == 2
+    assert failed["waiting"] == [{"element_id": "book", "element_type": "serviceTask"}]
 
 
-def test_send_signal_reaches_a_waiting_catcher(engine):
-    """Signal events are not on the whitelist yet (the parser is used directly here); the
-    facade already delivers them, so the simulator's `signals` work once they are."""
-    import json
-    from lxml import etree
-    from app.engine.parser import EscrowBpmnParser
-    parser = EscrowBpmnParser()
-    parser.add_bpmn_xml(etree.fromstring(SIGNAL), filename="s.bpmn")
-    spec_json = {"process_id": "p", "spec": engine.registry.convert(parser.get_spec("p")), "subprocess_specs": {}}
-    inst = engine.start(engine.model_from_spec(json.loads(json.dumps(spec_json)), cache=False), {})
-    inst.advance(T0)
-    assert not inst.send_signal("stop") and not inst.is_completed()
-    assert inst.send_signal("go", {"x": 1})
-    inst.advance(T0)
-    assert inst.is_completed()
+RECEIVE = definitions(message("M", "payment", variable="payment"), process(
+    "p", start(), kit_service("a"), '<bpmn:eventBasedGateway id="gw"/>',
+    '<bpmn:receiveTask id="wait" messageRef="M"/>', event("intermediateCatchEvent", "late", timer_def("timeDuration", "PT1H")),
+    end("paid"), end("expired"), chain("start", "a", "gw"), flow("gw", "wait"), flow("gw", "late"), chain("wait", "paid"),
+    chain("late", "expired")))
+
+
+def test_receive_tasks_get_their_message_with_the_scripted_data(engine):
+    """Even behind an event-based gateway (which then takes their path before a timer's)."""
+    result = run(engine, {"p.bpmn": RECEIVE}, user_tasks={"wait": [{"sum": 5}]})
+    assert result["end_events"] == ["paid"] and result["data"]["payment"] == {"sum": 5}
+    assert run(engine, {"p.bpmn": RECEIVE})["data"]["payment"] == {}
+
+
+def test_a_receive_task_whose_message_is_scripted_waits_for_it(engine):
+    scripted = run(engine, {"p.bpmn": RECEIVE}, messages=[{"name": "payment", "payload": {"sum": 9}, "after": "a"}])
+    assert scripted["end_events"] == ["paid"] and scripted["data"]["payment"] == {"sum": 9}
+    # scripted after the timer: the timer's path is taken, and the message is caught by nobody
+    late = run(engine, {"p.bpmn": RECEIVE}, messages=[{"name": "payment", "after": "late"}])
+    assert late["end_events"] == ["expired"] and "wait" not in late["counts"]
+    assert any("not caught" in p["message"] for p in late["problems"])
+
+
+def test_signals_reach_every_catcher_after_their_element(engine):
+    files = {"p.bpmn": definitions(signal("S", "stop"), process(
+        "p", start(), kit_service("a"), kit_user("review"), boundary("halt", "review", signal_def("S")), end(),
+        end("halted"), chain("start", "a", "review", "end"), flow("halt", "halted"),
+        event_subprocess("watch", start("w0", signal_def("S"), 'isInterrupting="false"'), kit_service("log"),
+                         end("w9"), chain("w0", "log", "w9"))))}
+    result = run(engine, files, signals=[{"name": "stop", "after": "a"}])
+    assert sorted(result["end_events"]) == ["halted", "w9"]
+    assert events(result, "review") == ["cancelled"] and result["counts"]["log"] == 1
+    assert "stop" not in result["data"]          # no payload scripted: nothing lands in the data
+    with_payload = run(engine, files, signals=[{"name": "stop", "payload": {"by": "ops"}, "after": "a"}])
+    assert with_payload["data"]["stop"] == {"by": "ops"}
 
 
 def test_compensation_of_one_activity_ref(engine):

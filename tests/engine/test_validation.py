@@ -42,24 +42,31 @@ def test_minimal_model_is_accepted(engine):
     assert engine.parse(model(), "p").process_id == "p"
 
 
-def test_link_event_refused(engine):
+def test_link_throw_without_its_catch_refused(engine):
     extra = '<bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition name="l"/></bpmn:intermediateThrowEvent>'
-    refused(engine, model(extra=extra), "intermediateThrowEvent 'jump'", "link")
+    refused(engine, model(extra=extra), "intermediateThrowEvent 'jump'", "link 'l'", "found 0")
 
 
 def test_complex_gateway_refused(engine):
     refused(engine, model(extra='<bpmn:complexGateway id="cg"/>'), "complexGateway 'cg'", "not supported")
 
 
+def test_business_rule_task_refused_with_the_reason(engine):
+    refused(engine, model(work='<bpmn:businessRuleTask id="work"/>'), "businessRuleTask 'work'", "decision")
+
+
 @pytest.mark.parametrize("extra, fragments", [
-    ('<bpmn:endEvent id="sig"><bpmn:signalEventDefinition/></bpmn:endEvent>', ("endEvent 'sig'", "signal")),
-    ('<bpmn:intermediateCatchEvent id="cond"><bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>'
-     '</bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>', ("intermediateCatchEvent 'cond'", "conditional")),
+    ('<bpmn:endEvent id="sig"><bpmn:signalEventDefinition/></bpmn:endEvent>', ("endEvent 'sig'", "signalRef")),
+    ('<bpmn:intermediateCatchEvent id="cond"><bpmn:conditionalEventDefinition><bpmn:condition>x.__class__'
+     '</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>',
+     ("intermediateCatchEvent 'cond'", "condition", "_")),
+    ('<bpmn:startEvent id="cs2"><bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>'
+     '</bpmn:conditionalEventDefinition></bpmn:startEvent>', ("startEvent 'cs2'", "conditional")),
     ('<bpmn:adHocSubProcess id="adhoc" ordering="Sequential"/>', ("adHocSubProcess 'adhoc'",)),
     ('<bpmn:intermediateCatchEvent id="odd"><bpmn:fancyEventDefinition/></bpmn:intermediateCatchEvent>',
      ("intermediateCatchEvent 'odd'", "fancy")),
     ('<bpmn:subProcess id="es" triggeredByEvent="true"><bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/>'
-     '</bpmn:startEvent></bpmn:subProcess>', ("startEvent 'cs'", "compensate", "event sub-process")),
+     '</bpmn:startEvent></bpmn:subProcess>', ("startEvent 'cs'", "compensation event sub-process", "process level")),
     ('<bpmn:intermediateCatchEvent id="cyc"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1M</bpmn:timeCycle>'
      '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>', ("intermediateCatchEvent 'cyc'", "timeCycle")),
     ('<bpmn:boundaryEvent id="b" attachedToRef="work"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>',
@@ -103,10 +110,10 @@ def test_existing_form_accepted(engine):
     assert engine.parse(model(work=USER % "sign_order.json"), "p")
 
 
-def test_loop_characteristics_refused(engine):
-    work = ('<bpmn:task id="work"><bpmn:multiInstanceLoopCharacteristics>'
-            '<bpmn:loopCardinality>3</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:task>')
-    refused(engine, model(work=work), "task 'work'", "multiInstanceLoopCharacteristics")
+def test_standard_loop_refused(engine):
+    work = ('<bpmn:task id="work"><bpmn:standardLoopCharacteristics>'
+            '<bpmn:loopCondition>True</bpmn:loopCondition></bpmn:standardLoopCharacteristics></bpmn:task>')
+    refused(engine, model(work=work), "task 'work'", "standard loops", "multiInstanceLoopCharacteristics")
 
 
 def test_missing_main_process_and_unknown_call_refused(engine):

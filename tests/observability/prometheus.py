@@ -53,6 +53,15 @@ class Prometheus:
                 stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env={**os.environ})
         found = self._wait_log(r'msg="Listening on" address=(\S+)')
         self.url = f"http://{found.group(1)}"
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        """It listens before its storage is open; until then the API answers 503 in plain text."""
+        deadline = time.monotonic() + timeout
+        while requests.get(f"{self.url}/-/ready", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, f"prometheus not ready:\n{self.log_path.read_text()}"
+            assert self.proc.poll() is None, f"prometheus exited:\n{self.log_path.read_text()}"
+            time.sleep(0.1)
 
     def _wait_log(self, pattern: str, timeout: float = 30.0) -> re.Match:
         deadline = time.monotonic() + timeout

@@ -4,9 +4,13 @@ Each check is `check(validator, node, scope)` (scope checks: `check(validator, s
 definition checks: `check(validator, node)`), reports through `validator.report` and never
 raises, so one run finds every problem. Register a new check with @element("type", ...),
 @common, @scope_check or @definition: structure.py holds the checks of how elements connect,
-elements.py those of what each element says.
+elements.py those of what each element says, constructs.py the rules of boundary events, event
+sub-processes, transactions, links, multi-instance, timer cycles and conditional events.
 """
+from lxml import etree
+
 from ..bpmn_xml import NS, PYTHON_LANGUAGES
+from ..event_parsers import triggered_by_event  # noqa: F401  (for the checks)
 
 COMMON_CHECKS = []          # run on every flow element (and on each process)
 ELEMENT_CHECKS = {}         # element type -> checks
@@ -38,10 +42,6 @@ def scope_check(fn):
     return fn
 
 
-def triggered_by_event(node) -> bool:
-    return node.get("triggeredByEvent") == "true"
-
-
 def spiff_text(node, name):
     """The text of an extension element spiffworkflow:<name> of node, if it has any."""
     found = node.find(f"bpmn:extensionElements/spiffworkflow:{name}", NS)
@@ -52,6 +52,13 @@ def named(node) -> str:
     return f" (named {node.get('name')!r})" if node.get("name") else ""
 
 
+def prefixed(node, tag) -> str:
+    """A namespaced tag or attribute name as the file writes it ('camunda:asyncBefore')."""
+    qname = etree.QName(tag)
+    prefix = next((p for p, uri in node.nsmap.items() if uri == qname.namespace and p), None)
+    return f"{prefix}:{qname.localname}" if prefix else qname.localname
+
+
 def is_python(v, node, language, at) -> bool:
     """Scripts and conditions are Python: report any other declared language."""
     if (language or "").strip().lower() in PYTHON_LANGUAGES:
@@ -60,4 +67,4 @@ def is_python(v, node, language, at) -> bool:
     return False
 
 
-from . import elements, structure  # noqa: E402,F401  (registers the checks)
+from . import constructs, elements, structure  # noqa: E402,F401  (registers the checks)

@@ -8,9 +8,10 @@ from ..bpmn_xml import (
     ACTIVITIES, ALLOWED_DEFS, BPMN, DECORATION_NS, EVENTS, FOREIGN_ENGINES, HANDLER_TYPES, NS,
     REFERENCED_DEFINITIONS, SPIFF, event_kinds, local, properties,
 )
-from ..parser import is_compensate_event
+from ..event_parsers import is_compensate_event
+from ..events import REPEATING
 from ..script_env import ISO_CHECK
-from . import common, definition, element, is_python, named, spiff_text
+from . import common, definition, element, is_python, named, prefixed, spiff_text, triggered_by_event
 
 
 @common
@@ -20,22 +21,16 @@ def foreign_extensions(v, node, scope):
     for attr in node.attrib:
         ns = etree.QName(attr).namespace
         if ns and ns not in (BPMN, SPIFF) and ns not in DECORATION_NS:
-            names.setdefault(ns, []).append(_prefixed(node, attr))
+            names.setdefault(ns, []).append(prefixed(node, attr))
     ext = node.find("bpmn:extensionElements", NS)
     for child in (ext if ext is not None else ()):
         ns = etree.QName(child).namespace if isinstance(child.tag, str) else None
         if ns and ns not in (BPMN, SPIFF) and ns not in DECORATION_NS:
-            names.setdefault(ns, []).append(_prefixed(child, child.tag))
+            names.setdefault(ns, []).append(prefixed(child, child.tag))
     for ns, found in names.items():
         vendor = FOREIGN_ENGINES.get(ns)
         source = f"{vendor} extensions" if vendor else f"extensions of namespace {ns}"
         v.report.warning(node, f"{source} are ignored by this engine: {', '.join(sorted(set(found)))}")
-
-
-def _prefixed(node, tag):
-    qname = etree.QName(tag)
-    prefix = next((p for p, uri in node.nsmap.items() if uri == qname.namespace and p), None)
-    return f"{prefix}:{qname.localname}" if prefix else qname.localname
 
 
 @common
@@ -59,6 +54,22 @@ def safe_scripts(v, node, scope):
         script = spiff_text(node, name)
         if script is not None:
             v.expression(node, script.text, "exec", f"the {name}", at=script)
+
+
+@common
+def message_expressions(v, node, scope):
+    """What a message throw evaluates: its payload and correlation expressions, written on its
+    messageEventDefinition (or on a send task with a messageRef), as SpiffArena does."""
+    holders = node.findall("bpmn:messageEventDefinition", NS)
+    if local(node) in ("sendTask", "receiveTask") and node.get("messageRef") is not None:
+        holders.append(node)
+    for holder in holders:
+        for expr in holder.iterfind(".//spiffworkflow:messagePayload", NS):
+            if (expr.text or "").strip():
+                v.expression(node, expr.text, "eval", "the message payload", at=expr)
+        for expr in holder.iterfind(".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", NS):
+            if (expr.text or "").strip():
+                v.expression(node, expr.text, "eval", "the correlation expression", at=expr)
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -88,13 +99,13 @@ def event_definition(v, node, scope):
 
 def _timer(v, node, scope):
     timer = node.find("bpmn:timerEventDefinition", NS)
-    expr = timer.find("bpmn:timeDuration", NS)
-    if expr is None:
-        expr = timer.find("bpmn:timeDate", NS)
+    expr = next((e for e in (timer.find(f"bpmn:{kind}", NS) for kind in ("timeDuration", "timeDate", "timeCycle"))
+                 if e is not None), None)
     if expr is None or not (expr.text or "").strip():
-        v.report.error(node, "a timer needs a timeDuration or a timeDate (timeCycle is not supported)")
+        v.report.error(node, "a timer needs a timeDuration, a timeDate or a timeCycle")
         return
-    if not ISO_CHECK.match(expr.text.strip()):
+    text = expr.text.strip()
+    if not (ISO_CHECK.match(text) or REPEATING.match(text)):     # a literal, else a Python expression
         v.expression(node, expr.text, "eval", "the timer expression", at=expr)
 
 
@@ -140,8 +151,8 @@ DEFINITION_KINDS = {"timer": _timer, "message": _message, "error": _error, "comp
 
 @element(*ACTIVITIES)
 def compensation_handler(v, node, scope):
-    if node.get("isForCompensation") != "true":
-        return
+    if node.get("isForCompensation") != "true" or triggered_by_event(node):
+        return      # (Camunda marks a compensation event sub-process isForCompensation too)
     if local(node) not in HANDLER_TYPES:
         v.report.error(node, f"a compensation handler must be one of: {', '.join(sorted(HANDLER_TYPES))}")
     boundary = v.associated(node)

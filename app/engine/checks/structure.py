@@ -1,9 +1,10 @@
 """Checks of how elements connect: flows, scopes, loops, what leads where."""
 from ..bpmn_xml import (
-    ACTIVITIES, ENTRY_NODES, EVENT_GATEWAY_TARGETS, EXIT_NODES, FLOW_NODES, LOOP_BREAKERS, LOOPS, NS,
-    RESERVED_IDS, SPLITTING_NODES, is_executable, local,
+    ACTIVITIES, ENTRY_NODES, EVENT_GATEWAY_KINDS, EVENT_GATEWAY_TARGETS, EXIT_NODES, FLOW_NODES,
+    LOOP_BREAKERS, LOOPS, NS, REFUSED, RESERVED_IDS, SPLITTING_NODES, SUBPROCESSES, event_kinds,
+    is_executable, link_name, local,
 )
-from ..parser import is_compensate_event
+from ..event_parsers import is_compensate_event
 from . import common, element, is_python, scope_check, triggered_by_event
 
 
@@ -18,8 +19,7 @@ def not_reserved(v, node, scope):
 def no_loops(v, node, scope):
     for child in node:
         if isinstance(child.tag, str) and local(child) in LOOPS:
-            v.report.error(node, f"{local(child)} (a loop or multi-instance marker) is not supported",
-                           line=child.sourceline)
+            v.report.error(node, REFUSED[local(child)], line=child.sourceline)
 
 
 @common
@@ -28,23 +28,28 @@ def connected(v, node, scope):
     name = local(node)
     if scope is None or name not in FLOW_NODES:
         return
-    if node.get("isForCompensation") == "true" or (name == "subProcess" and triggered_by_event(node)):
+    if node.get("isForCompensation") == "true" or (name in SUBPROCESSES and triggered_by_event(node)):
         if scope.incoming.get(node.get("id")) or scope.outgoing.get(node.get("id")):
-            what = "a compensation handler" if name != "subProcess" else "an event sub-process"
-            v.report.error(node, f"{what} must not have sequence flows")
+            v.report.error(node, "an event sub-process must not have sequence flows (no incoming or outgoing: "
+                                 "its start event's trigger starts it)" if triggered_by_event(node) else
+                                 "a compensation handler must not have sequence flows (compensation runs it)")
         return
     incoming = scope.incoming.get(node.get("id"), [])
     outgoing = scope.outgoing.get(node.get("id"), [])
-    if name in ENTRY_NODES:
+    link = "link" in event_kinds(node)      # a link catch event is entered by its throw event
+    if name in ENTRY_NODES or (link and name == "intermediateCatchEvent"):
         if incoming:
-            v.report.error(node, f"a {name} cannot have incoming sequence flows")
+            v.report.error(node, "a link catch event takes no incoming sequence flow (its link throw event "
+                                 "leads to it)" if link else f"a {name} cannot have incoming sequence flows")
     elif not incoming:
         v.report.error(node, "is not connected: no sequence flow leads to it, so it never runs"
                        if outgoing else "is not connected: no sequence flow leads to it or from it")
         return
-    if name in EXIT_NODES:
+    if name in EXIT_NODES or (link and name == "intermediateThrowEvent"):
         if outgoing:
-            v.report.error(node, f"an {name} cannot have outgoing sequence flows")
+            what = "a link throw event" if link else f"an {name}"
+            v.report.error(node, f"{what} cannot have outgoing sequence flows: it leads to its link catch event"
+                           if link else f"{what} cannot have outgoing sequence flows")
     elif len(outgoing) > 1 and name not in SPLITTING_NODES:
         v.report.error(node, f"several outgoing sequence flows ({', '.join(f.get('id') for f in outgoing)}) "
                              "are not supported here: split the path with a gateway after it")
@@ -71,20 +76,24 @@ def start_and_end(v, scope):
 
 @scope_check
 def loops_have_a_choice(v, scope):
-    """Report each loop of sequence flows that no gateway can leave (see LOOP_BREAKERS)."""
+    """Report each loop of sequence flows (and link events, which the engine follows as flows)
+    that no gateway can leave (see LOOP_BREAKERS)."""
     kinds = {c.get("id"): local(c) for c in scope.children if c.get("id")}
+    links = [(source, target) for source in scope.children if local(source) == "intermediateThrowEvent"
+             for target in scope.children if local(target) == "intermediateCatchEvent"
+             and link_name(source) is not None and link_name(source) == link_name(target)]
     edges = {}
-    for flows in scope.outgoing.values():
-        for f in flows:
-            source, target = f.get("sourceRef"), f.get("targetRef")
-            if kinds.get(source) not in LOOP_BREAKERS and kinds.get(target) not in LOOP_BREAKERS:
-                edges.setdefault(source, []).append(target)
+    for source, target in [(f.get("sourceRef"), f.get("targetRef")) for flows in scope.outgoing.values()
+                           for f in flows] + [(s.get("id"), t.get("id")) for s, t in links]:
+        if kinds.get(source) not in LOOP_BREAKERS and kinds.get(target) not in LOOP_BREAKERS:
+            edges.setdefault(source, []).append(target)
     for cycle in _cycles(edges):
         first = min(cycle, key=lambda i: scope.ids[i].sourceline if i in scope.ids else 0)
         if first in scope.ids:
-            v.report.error(scope.ids[first], "it is on a loop of sequence flows without an exclusive gateway "
+            v.report.error(scope.ids[first], "it is on a loop of sequence flows without a gateway that chooses "
                                              f"({' → '.join(cycle)}): the engine cannot run such a loop; let an "
-                                             "exclusive gateway decide whether to go round again")
+                                             "exclusive gateway (or an inclusive or event-based one) decide whether "
+                                             "to go round again")
 
 
 def _cycles(edges: dict) -> list[list[str]]:
@@ -147,21 +156,17 @@ def attached(v, node, scope):
                              "of the same scope")
 
 
-@element("subProcess")
-def event_subprocess(v, node, scope):
-    if not triggered_by_event(node):
-        return
-    if not (scope.kind == "process" and scope.is_main):
-        v.report.error(node, "event sub-processes are supported only at the top level of the main process")
-
-
 @element("eventBasedGateway")
 def event_gateway_targets(v, node, scope):
     for flow in scope.outgoing.get(node.get("id"), []):
         target = scope.ids.get(flow.get("targetRef"))
-        if target is not None and local(target) not in EVENT_GATEWAY_TARGETS:
-            v.report.error(node, f"an event-based gateway may lead only to catch events, not to "
-                                 f"{local(target)} '{target.get('id')}'", line=flow.sourceline)
+        if target is None:
+            continue
+        if local(target) not in EVENT_GATEWAY_TARGETS or (local(target) == "intermediateCatchEvent" and
+                                                          not set(event_kinds(target)) & EVENT_GATEWAY_KINDS):
+            v.report.error(node, "an event-based gateway may lead only to message, timer or signal catch "
+                                 f"events or receive tasks, not to {local(target)} '{target.get('id')}'",
+                           line=flow.sourceline)
 
 
 @element("callActivity")
