@@ -14,6 +14,8 @@ def _passport(call: StepCall) -> dict:
 
 @handler("clients.find_by_document", read_only=True)
 def find_by_document(call: StepCall) -> StepOutcome:
+    """Look the depositor up by the ID document; sets client_match (none / one / many) and,
+    with many, the candidates for the back office."""
     passport = _passport(call)
     with bank_errors():
         found = call.services.bank.find_clients_by_document(passport.get("series"),
@@ -27,8 +29,9 @@ def find_by_document(call: StepCall) -> StepOutcome:
     return StepOutcome(results={"candidates": candidates}, variables={"client_match": "many"})
 
 
-@handler("clients.create_depositor")
+@handler("clients.create_depositor", undo="clients.deactivate_depositor")
 def create_depositor(call: StepCall) -> StepOutcome:
+    """Create the depositor as a bank client (an existing one is looked up, never doubled)."""
     bank = call.services.bank
     with bank_errors():
         try:
@@ -53,7 +56,9 @@ def deactivate_depositor(call: StepCall) -> StepOutcome:
     return StepOutcome(results={"client_deactivated": True})
 
 
-@handler("clients.merge_records")
+@handler("clients.merge_records", params={
+    "survivor": "the client id the records are merged into (default: the first candidate)",
+    "client_ids": "the records to merge (default: the order's candidates)"})
 def merge_records(call: StepCall) -> StepOutcome:
     """Back office: merge duplicate records (params `client_ids` or the order's candidates)
     into the survivor (params `survivor`, result `survivor_client_id`, else the first)."""

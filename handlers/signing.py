@@ -8,7 +8,7 @@ from handlers.base import BusinessError, StepCall, StepOutcome, TransientError
 from handlers.registry import handler
 
 
-@handler("signing.send_code")
+@handler("signing.send_code", undo="signing.revoke_code")
 def send_code(call: StepCall) -> StepOutcome:
     """Issue a code for the current order data and text it to the depositor. A redelivery
     (same idempotency key) sends nothing; a re-run after a granted request sends a new code."""

@@ -19,7 +19,8 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(system) -> Flask:
-    from app.api import dev, health, incidents, models, orders, projects, signing, tasks, workbench
+    from app.api import (bindings, dev, health, incidents, model_changes, models, orders, projects, signing,
+                         tasks, workbench)
     app = Flask("escrow", root_path=str(WEB), static_folder="static", template_folder="templates")
     observe_http(app)  # first: every request is measured and traced, refused ones too
     app.config.update(
@@ -35,7 +36,7 @@ def create_app(system) -> Flask:
     app.extensions["escrow"] = system
     jsonbody.init_app(app)  # every request: body size and JSON bounds; responses: ISO times
     api = Api(app)
-    for module in (orders, signing, projects, tasks, incidents, models, workbench):
+    for module in (orders, signing, projects, tasks, incidents, models, workbench, model_changes, bindings):
         api.register_blueprint(module.blp)
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)

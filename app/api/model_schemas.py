@@ -127,6 +127,7 @@ class ModelSchema(Schema):
     spec_hash = fields.String()
     deployed_at = UtcDateTime()
     deployed_by = fields.String()
+    note = fields.String(allow_none=True, metadata={"description": "what changed, in the deployer's words"})
 
 
 class ModelVersionSchema(ModelSchema):

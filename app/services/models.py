@@ -30,11 +30,16 @@ def check(system, caller: Caller, files: dict) -> dict:
             "processes": checked.processes}
 
 
-def deploy(system, caller: Caller, name: str, files: dict):
-    """A new version of model `name` (its main process), or the latest if nothing changed."""
+def deploy(system, caller: Caller, name: str, files: dict, note: str | None = None):
+    """A new version of model `name` (its main process), or the latest if nothing changed;
+    `note` says what changed."""
     _require_analyst(caller)
+    from app.services.model_impact import contract_problems  # (model_impact imports this module)
+    broken = contract_problems(name, files)
     try:
-        return system.catalog.deploy(name, files, caller.id)
+        if broken:
+            raise ModelError([*system.catalog.engine.check(files, name).problems, *broken])
+        return system.catalog.deploy(name, files, caller.id, note)
     except ModelError as error:
         raise refused(error.problems) from None
 
@@ -70,6 +75,6 @@ def version(system, caller: Caller, name: str, number: int) -> dict:
     by_status = system.repo.count_by("status", {"model.name": name, "model.version": number})
     return {"id": record.id, "name": record.name, "version": record.version,
             "spec_hash": record.spec_hash, "deployed_at": as_utc(record.deployed_at),
-            "deployed_by": record.deployed_by, "files": dict(record.files),
+            "deployed_by": record.deployed_by, "note": record.note, "files": dict(record.files),
             "elements": system.catalog.engine.elements(record.files),
             "orders": {"total": sum(by_status.values()), "by_status": by_status}}
