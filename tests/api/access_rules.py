@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 ADMIN, ANALYST, BACKOFFICE, MANAGER = "admin", "analyst", "backoffice", "manager"
 EVERY_ROLE = frozenset({ADMIN, ANALYST, BACKOFFICE, MANAGER})
+PROBE_MODEL = "backoffice_resolution"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Rule:
     resource_query: str | None = None  # a query parameter that names an order (dev SMS)
     variant: str = ""
     path_values: tuple = ()  # (name, value) for path parameters that name no company's resource
+    query_values: tuple = ()  # (name, value) for required query parameters
 
 
 def allow(*roles, **options) -> Rule:
@@ -47,6 +49,12 @@ RULES: dict[tuple[str, str], list[Rule]] = {
     ("POST", "/api/v1/simulations"): [allow(ANALYST, ADMIN)],
     ("GET", "/api/v1/models/{name}/versions/{version}"): [
         allow(ANALYST, ADMIN, path_values=(("name", "order_creation"), ("version", "1")))],
+    ("GET", "/api/v1/models/{name}/diff"): [  # the matrix deploys two versions of PROBE_MODEL
+        allow(ANALYST, ADMIN, path_values=(("name", PROBE_MODEL),), query_values=(("from", "1"), ("to", "2")))],
+    ("POST", "/api/v1/models/{name}/deploy-check"): [
+        allow(ANALYST, ADMIN, path_values=(("name", "order_creation"),))],
+    ("GET", "/api/v1/handlers"): [allow(ANALYST, ADMIN)],
+    ("GET", "/api/v1/forms"): [allow(ANALYST, ADMIN)],
     ("GET", "/api/v1/dev/faults"): [allow(ADMIN)],
     ("POST", "/api/v1/dev/faults"): [allow(ADMIN)],
     ("GET", "/api/v1/dev/sms"): [allow(ADMIN, variant="whole outbox"),

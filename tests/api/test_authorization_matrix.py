@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.access_rules import BACKOFFICE_ONLY, MANAGER, RULES
+from tests.api.access_rules import BACKOFFICE_ONLY, MANAGER, PROBE_MODEL, RULES
 from tests.api.conftest import PROJECT_OF, operations, order_for
 from tests.api.figures import record
 from tests.e2e.harness import DUPLICATE_CLIENT_PASSPORT, TOKENS, eventually
@@ -98,6 +98,7 @@ class World:
 
     def create(self, needs: dict[tuple[str, str], int]) -> None:
         """needs: (kind, company) -> how many fresh ones (one shared of each kind comes on top)."""
+        self._probe_model()
         made: dict[tuple[str, str], list[str]] = {}
         plain = {k: n for k, n in needs.items() if k[0] != "incident"}
         self._orders(plain, made)
@@ -111,6 +112,17 @@ class World:
             self.markers[key[1]] += ids  # its order ids are the company's data too
             self.shared[key] = self.resource_id(key[0], ids[0])
             self.fresh[key] = [self.resource_id(key[0], order_id) for order_id in ids[1:]]
+
+    def _probe_model(self) -> None:
+        """Two versions of a model no order starts (the diff needs two): the back-office
+        process on its own (orders run the copy inside their order_creation bundle)."""
+        text = (ROOT / "bpmn" / "backoffice_resolution.bpmn").read_text()
+        renamed = text.replace('name="Back office resolves duplicate clients"', 'name="Matrix probe"')
+        assert renamed != text
+        for version in (text, renamed):
+            response = self.api.post("/api/v1/models", who="admin", json={
+                "name": PROBE_MODEL, "files": {"backoffice_resolution.bpmn": version}})
+            assert response.status_code == 201, response.get_json()
 
     def _orders(self, needs, made) -> None:
         for (kind, company), count in needs.items():
@@ -135,6 +147,10 @@ class World:
 
 
 
+def bpmn_files() -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted((ROOT / "bpmn").glob("*.bpmn"))}
+
+
 def request_body(world: World, cell: Cell, resource_id: str | None):
     method, path = cell.method, cell.path
     if path.endswith("/cancel"):
@@ -148,10 +164,11 @@ def request_body(world: World, cell: Cell, resource_id: str | None):
         return {"reason": "authorization matrix"}
     if (method, path) == ("POST", "/api/v1/orders"):
         return world.body(cell.caller if cell.caller in COMPANIES else "m1", "order")
-    files = {p.name: p.read_text() for p in sorted((ROOT / "bpmn").glob("*.bpmn"))}
+    files = bpmn_files()
     if (method, path) == ("POST", "/api/v1/models"):
         return {"name": "order_creation", "files": files}  # the deployed files: the same version back
-    if (method, path) in (("POST", "/api/v1/models/validate"), ("POST", "/api/v1/simulations")):
+    if (method, path) in (("POST", "/api/v1/models/validate"), ("POST", "/api/v1/simulations"),
+                          ("POST", "/api/v1/models/{name}/deploy-check")):
         return {"files": files}
     if (method, path) == ("POST", "/api/v1/dev/faults"):
         return {"operation": "escrow.reserve_account", "fail_times": 0}
@@ -161,7 +178,7 @@ def request_body(world: World, cell: Cell, resource_id: str | None):
 def call(world: World, cell: Cell, document) -> tuple[int, str]:
     fresh = cell.method != "GET" and cell.expected(document) < 300
     resource_id = world.take(cell.resource, cell.company, fresh) if cell.resource else None
-    path, query = cell.path, {}
+    path, query = cell.path, dict(cell.rule.query_values)
     for name, value in cell.rule.path_values:
         path = path.replace("{%s}" % name, value)
     if cell.rule.resource_query:
