@@ -1,16 +1,16 @@
 """What a process model can bind to: the application's handlers (for service tasks) and forms
 (for user tasks). Read by the model editor and `GET /api/v1/handlers`, `GET /api/v1/forms`."""
+from app.services.errors import require_role
 from app.forms.form import pick
 from app.forms.loader import FormError, list_forms, load_form
-from app.services.caller import Caller
-from app.services.models import _require_analyst as require_analyst
+from app.domain.caller import Caller, MODELLERS
 from handlers import registry
 
 
 def handlers(system, caller: Caller) -> list[dict]:
     """Every handler: name, description, parameters, read-only, which handler undoes it
     (`compensation`) and which one it undoes (`compensates`)."""
-    require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     known = system.process_manager.handlers
     return [registry.describe(name, fn, known) for name, fn in sorted(known.items())]
 
@@ -18,7 +18,7 @@ def handlers(system, caller: Caller) -> list[dict]:
 def forms(system, caller: Caller, lang: str = "en") -> list[dict]:
     """Every form in forms/: its file name, title (in `lang`), fields with their choices; a
     form that does not load is listed with its problem (a model cannot use it)."""
-    require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     found = []
     for name in list_forms(system.settings.forms_dir):
         try:

@@ -10,9 +10,8 @@ from collections import Counter
 
 from app.engine.bpmn_xml import CONNECTORS
 from app.engine.element_details import details
-from app.services.caller import Caller
-from app.services.errors import NotFound, Invalid
-from app.services.models import _require_analyst as require_analyst
+from app.domain.caller import Caller, MODELLERS
+from app.services.errors import Invalid, NotFound, require_role
 
 
 def N_(text: str) -> str:
@@ -46,7 +45,7 @@ def _plain(text, **values):
 
 def versions_diff(system, caller: Caller, name: str, old: int, new: int) -> dict:
     """The changes from version `old` to version `new` of model `name`."""
-    require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     if old == new:
         raise Invalid({"to": ["choose two different versions"]}, "the same version twice")
     records = {n: system.catalog.version(name, n) for n in (old, new)}

@@ -11,13 +11,13 @@ version cannot break how they resume. What a deployment can break, and what is c
   Those orders keep their version and finish on it; the analyst sees how many and where, because
   a fix meant for them (a removed step, a renamed task) will not reach them.
 """
+from app.services.errors import require_role
 from app.domain import statuses
 from app.engine.bpmn_files import load
 from app.engine.bpmn_xml import NS
 from app.engine.problems import ERROR, WARNING, Problem, Report
 from app.process_models import ORDER_PROCESS
-from app.services.caller import Caller
-from app.services.models import _require_analyst as require_analyst
+from app.domain.caller import Caller, MODELLERS
 from app.store import process_state
 
 # what the application addresses by name in the processes of a model (app/worker/process_manager.py)
@@ -29,7 +29,7 @@ MAX_ORDERS = 2000  # running orders looked at (newest first); the answer says wh
 def deploy_check(system, caller: Caller, name: str, files: dict) -> dict:
     """{"problems": [...], "waiting": [{element_id, element_type, name, version, orders}],
     "orders_running", "orders_checked"}: problems in the shape validation answers."""
-    require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     new_ids = {e["id"]: e["type"] for e in system.catalog.engine.elements(files)}
     problems = contract_problems(name, files)
     query = {"model.name": name, "status": {"$nin": sorted(statuses.FINAL)}}

@@ -2,9 +2,8 @@
 deployed each, when, with what note) and the orders running on each version, by status; and
 one model's files for the editor."""
 from app.domain.clock import as_utc
-from app.services.caller import Caller
-from app.services.errors import NotFound
-from app.services.models import _require_analyst as require_analyst
+from app.domain.caller import Caller, MODELLERS
+from app.services.errors import NotFound, require_role
 from app.services.order_diagram import main_file
 from app.store.documents import User
 
@@ -12,7 +11,7 @@ from app.store.documents import User
 def overview(system, caller: Caller) -> list[dict]:
     """[{name, latest, versions: [{version, deployed_at, deployed_by, note, orders: {total,
     by_status}}] newest first}], models by name."""
-    require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     people = {u.id: u.name or u.username for u in User.objects.only("id", "name", "username")}
     models: dict[str, dict] = {}
     for record in system.catalog.versions():
@@ -28,7 +27,7 @@ def overview(system, caller: Caller) -> list[dict]:
 def bundle(system, caller: Caller, name: str, version: int | None = None) -> dict:
     """A version's files (the latest without `version`) with the file of the main process
     first: {name, version, files, main_file, note, deployed_at, deployed_by}."""
-    require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     record = system.catalog.version(name, version) if version else system.catalog.latest(name)
     if record is None:
         raise NotFound(f"no version {version} of model {name!r}" if version else f"no model {name!r}")

@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.domain import statuses
 from app.process_models import ORDER_PROCESS
 from app.services import model_diff, model_overview, models
-from app.services.caller import ADMIN, ANALYST
+from app.domain.caller import ADMIN, ANALYST
 from app.services.errors import NotFound
 from app.web.auth import role_required
 from app.web.model_texts import editor_texts

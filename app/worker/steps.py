@@ -30,13 +30,3 @@ def compensation(entry: dict, handler: str, task_id: str, now: datetime) -> dict
     if entry["state"] != "failed":  # a failed step undone as a precaution still shows it failed
         entry["state"] = "compensating"
     return comp
-
-
-def public_view(entry: dict) -> dict:
-    view = {k: entry.get(k) for k in ("name", "label", "handler", "state", "attempts",
-                                      "started_at", "finished_at", "error")}
-    if entry.get("compensation"):
-        c = entry["compensation"]
-        view["compensation"] = {k: c.get(k) for k in ("handler", "attempts", "started_at",
-                                                      "finished_at", "error")}
-    return view

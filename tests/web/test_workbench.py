@@ -9,7 +9,6 @@ properties panel, and markers, problems, simulation, deploy and pages are the re
 import json
 import re
 
-import pytest
 from lxml import etree
 from playwright.sync_api import expect
 

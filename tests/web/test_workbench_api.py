@@ -1,7 +1,6 @@
 """The workbench's API without a browser: handlers and forms a model binds to, the deploy note,
 what changed between versions in words, and what a deployment would affect (the application's
 contract, running orders' waiting places)."""
-import time
 
 import pytest
 

@@ -36,8 +36,9 @@ ESCROW_PREFIX = "40817810"  # balance account + currency (810 = rouble) of escro
 
 class SimulatedBank(SimulatorAdmin):
     def __init__(self, clock=utcnow, faults: FaultInjector | None = None,
-                 reservation_ttl: timedelta = timedelta(days=30)):
+                 reservation_ttl: timedelta = timedelta(days=30), passport_grace_days: int = 0):
         self._lock = threading.RLock()
+        self.passport_grace_days = passport_grace_days
         self._clock = clock
         self._faults = faults or FaultInjector()
         self.reservation_ttl = reservation_ttl
@@ -115,7 +116,7 @@ class SimulatedBank(SimulatorAdmin):
                 reason = "invalid_passport"
             elif passport.get("issued_on") and person.get("birth_date") and \
                     validation.passport_expired(passport["issued_on"], person["birth_date"],
-                                                self._now().date()):
+                                                self._now().date(), self.passport_grace_days):
                 reason = "passport_expired"
             return {"verdict": "refused" if reason else "clear", "reason": reason,
                     "check_id": self._next("K")}
