@@ -18,7 +18,7 @@ def handler(name: str, *, read_only: bool = False, undo: str | None = None,
     """Register a handler under the name service tasks use.
 
     read_only: the handler changes nothing in the bank (a lookup, a check), so repeating it
-    after a crash is harmless and the worker may checkpoint it together with the next step.
+    after a crash is harmless: the worker saves it before the next step with a bank effect.
     undo: the name of the handler that compensates this one's effect.
     params: the operator parameters it reads from the model (name -> what it means); all optional.
     """

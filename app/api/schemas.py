@@ -137,7 +137,8 @@ class StepSchema(Schema):
     name = fields.String()
     label = fields.String(allow_none=True)
     handler = fields.String(allow_none=True)
-    state = fields.String(metadata={"description": "running, waiting, completed, failed, "
+    state = fields.String(metadata={"description": "running, waiting, completed, failed, interrupted "
+                                                   "(a cancel or rollback came before it ran), "
                                                    "compensating, compensated, ..."})
     attempts = fields.Integer()
     started_at = UtcDateTime(allow_none=True)

@@ -1,14 +1,12 @@
 """The signing challenge: one document per order (the code's salted hash, never the code).
 
-Writes are conditional single-document updates. `write_lock` also serialises them inside
-one process, because mongomock (the embedded default) does not apply updates atomically
-across threads; on real MongoDB the conditions alone are enough.
+Writes are conditional single-document updates. On the embedded default they also take the
+store's lock (`connection.atomic`), because mongomock does not apply updates atomically across
+threads (and its reads take it too); on real MongoDB the conditions alone are enough.
 """
-import threading
-
 from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
 
-write_lock = threading.RLock()
+from app.store.connection import atomic
 
 ACTIVE, EXPIRED, DEAD, CONFIRMED, REVOKED = "active", "expired", "dead", "confirmed", "revoked"
 
@@ -40,6 +38,6 @@ def load(order_id: str) -> SigningChallenge | None:
 
 def update_where(order_id: str, conditions: dict, **changes) -> bool:
     """Apply mongoengine update `changes` if the document matches `conditions`; True if so."""
-    with write_lock:
+    with atomic():
         return SigningChallenge.objects(order_id=order_id, **conditions).update_one(
             **changes) == 1

@@ -27,5 +27,6 @@ def compensation(entry: dict, handler: str, task_id: str, now: datetime) -> dict
         comp = {"handler": handler, "task_id": task_id, "attempts": 0, "started_at": now,
                 "finished_at": None, "error": None, "retry_at": None}
         entry["compensation"] = comp
-    entry["state"] = "compensating"
+    if entry["state"] != "failed":  # a failed step undone as a precaution still shows it failed
+        entry["state"] = "compensating"
     return comp
