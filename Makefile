@@ -21,7 +21,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-$(ASSETS): $(NODE_STAMP) $(wildcard app/web/assets/*)
+$(ASSETS): $(NODE_STAMP) $(wildcard app/web/assets/* app/web/assets/*/*)
 	node app/web/assets/build.mjs
 	touch $(ASSETS)
 

@@ -152,7 +152,7 @@ def build(settings: Settings | None = None, **overrides) -> System:
 
     faults = FaultInjector()  # one injector: dev faults reach the bank and the SMS outbox alike
     bank = (HttpBank(settings.bank_url, timeout_s=settings.bank_timeout_s) if settings.bank_url
-            else SimulatedBank(faults=faults))
+            else SimulatedBank(faults=faults, passport_grace_days=settings.passport_grace_days))
     sms, signing = _signing(settings, faults)
     services = Services(bank=bank, sms=sms, signing=signing)
     pm = ProcessManager(repo, catalog, handlers, services, settings)

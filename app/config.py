@@ -55,6 +55,10 @@ class Settings:
     # Limits
     max_amount_kopecks: int = 50_000_000_000   # 500 million roubles
     insured_limit_kopecks: int = 1_000_000_000  # 10 million roubles: a warning, not a limit
+    # A passport issued before the 20th/45th birthday is invalid from that birthday plus this
+    # many days (0: from the birthday, as domain.md says; 90 where a bank accepts the days the
+    # law gives to apply for the new one)
+    passport_grace_days: int = 0
     history_inline_cap: int = 20
     # Analysts' expressions and scripts, per evaluation (app/engine/sandbox): steps are loop
     # iterations, items iterated and calls of their own functions; units are characters,

@@ -1,7 +1,8 @@
 """Versioned process models: deploy BPMN files, keep every version, load specs by hash.
 
 Running instances stay on the version they started with; new orders take the latest.
-Deploying files whose spec is unchanged returns the existing version.
+Deploying the same files again returns the existing version; a change of layout or
+documentation alone is a new version with the same spec.
 """
 import json
 import threading
@@ -28,19 +29,21 @@ class ModelCatalog:
         self._current: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
-    def deploy(self, name: str, files: dict[str, bytes], actor: str) -> ProcessModel:
+    def deploy(self, name: str, files: dict[str, bytes], actor: str, note: str | None = None) -> ProcessModel:
         """Validate and store a new version (ModelError from the engine when invalid). The
-        files are stored as the engine read them (with any synthesised ids)."""
+        files are stored as the engine read them (with any synthesised ids); `note` says what
+        changed, in the deployer's words."""
         checked = self.engine.check(files, name)
         parsed = self.engine.compile(checked, name)
+        files = {k: v.decode("utf-8") for k, v in checked.contents().items()}
         latest = self.latest(name)
-        if latest and latest.spec_hash == parsed.spec_hash:
+        if latest and latest.spec_hash == parsed.spec_hash and dict(latest.files) == files:
             return latest
         version = latest.version + 1 if latest else 1
         record = ProcessModel(id=f"{name}:{version}", name=name, version=version,
-                              spec_hash=parsed.spec_hash,
-                              files={k: v.decode("utf-8") for k, v in checked.contents().items()},
-                              spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor)
+                              spec_hash=parsed.spec_hash, files=files,
+                              spec_json=json.dumps(parsed.spec_json), deployed_at=utcnow(), deployed_by=actor,
+                              note=note or None)
         record.save(force_insert=True)
         self._by_hash[parsed.spec_hash] = parsed
         self._current.pop(name, None)
@@ -89,4 +92,5 @@ def model_record(record: ProcessModel) -> dict:
     """The form a deployment takes on the compacted models topic (enough to restore it)."""
     return {"id": record.id, "name": record.name, "version": record.version,
             "spec_hash": record.spec_hash, "deployed_at": iso(record.deployed_at),
-            "deployed_by": record.deployed_by, "files": record.files, "spec_json": record.spec_json}
+            "deployed_by": record.deployed_by, "note": record.note, "files": record.files,
+            "spec_json": record.spec_json}

@@ -126,7 +126,8 @@ def restore_models(models: dict[str, dict]) -> int:
         if not ProcessModel.objects(id=model["id"]).first():
             ProcessModel(id=model["id"], name=model["name"], version=model["version"],
                          spec_hash=model["spec_hash"], files=model["files"], spec_json=model["spec_json"],
-                         deployed_at=_time(model["deployed_at"]), deployed_by=model["deployed_by"]).save()
+                         deployed_at=_time(model["deployed_at"]), deployed_by=model["deployed_by"],
+                         note=model.get("note")).save()
             restored += 1
     return restored
 

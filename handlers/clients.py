@@ -1,6 +1,6 @@
 """Client records in the bank core: find, create (and undo), merge duplicates."""
-from app.adapters.bank.errors import AlreadyExists
-from handlers._common import bank_errors, depositor, results, undo
+from app.adapters.bank.errors import AlreadyExists, NotFound
+from handlers._common import bank_errors, depositor, results
 from handlers.base import BusinessError, StepCall, StepOutcome
 from handlers.registry import handler
 
@@ -14,10 +14,12 @@ def _passport(call: StepCall) -> dict:
 
 @handler("clients.find_by_document", read_only=True)
 def find_by_document(call: StepCall) -> StepOutcome:
-    passport = _passport(call)
+    """Look the depositor up by the ID document; sets client_match (none / one / many) and,
+    with many, the candidates for the back office. A client this very order created is not a
+    match: a run that died after creating it, before recording it, may repeat this lookup, and
+    the create step then replays its idempotency key and gets that client back as created."""
     with bank_errors():
-        found = call.services.bank.find_clients_by_document(passport.get("series"),
-                                                            passport.get("number"))
+        found = [c for c in _clients_of(call) if c.get("created_for") != call.order_id]
     if not found:
         return StepOutcome(variables={"client_match": "none"})
     if len(found) == 1:
@@ -27,33 +29,59 @@ def find_by_document(call: StepCall) -> StepOutcome:
     return StepOutcome(results={"candidates": candidates}, variables={"client_match": "many"})
 
 
-@handler("clients.create_depositor")
+def _clients_of(call: StepCall) -> list[dict]:
+    passport = _passport(call)
+    return call.services.bank.find_clients_by_document(passport.get("series"), passport.get("number"))
+
+
+@handler("clients.create_depositor", undo="clients.deactivate_depositor")
 def create_depositor(call: StepCall) -> StepOutcome:
+    """Create the depositor as a bank client (an existing one is looked up, never doubled).
+    Whether this order created the client is the bank's answer: the same key replays the
+    creation; a client that exists already counts as created only if the bank made it for
+    this order."""
     bank = call.services.bank
     with bank_errors():
         try:
             client_id = bank.create_client(dict(depositor(call)), order_id=call.order_id,
                                            idempotency_key=call.idempotency_key)
             created = True
-        except AlreadyExists as exc:  # created before, under another key: use it
-            client_id = bank.get_client(exc.existing_id)["client_id"]
-            created = False
+        except AlreadyExists as exc:
+            client = bank.get_client(exc.existing_id)
+            client_id, created = client["client_id"], client.get("created_for") == call.order_id
     return StepOutcome(results={"client_id": client_id, "client_created": created})
 
 
 @handler("clients.deactivate_depositor")
 def deactivate_depositor(call: StepCall) -> StepOutcome:
-    """Compensation: deactivate the client only if this order created it."""
-    if not results(call).get("client_created") or not results(call).get("client_id"):
-        return StepOutcome()
+    """Compensation: deactivate the client if the bank created it for this order (asked of the
+    bank, not of the order's results, which a crash may have left without it). The bank keeps
+    a client that another order's live account or depositor order uses."""
+    bank = call.services.bank
     with bank_errors():
-        if not undo(results(call)["client_id"], lambda c: call.services.bank.deactivate_client(
-                c, idempotency_key=call.idempotency_key)):
+        client = _created_for_this_order(call)
+        if client is None:
             return StepOutcome()
+        outcome = bank.deactivate_client(client["client_id"], idempotency_key=call.idempotency_key)
+    if outcome == "in_use":
+        return StepOutcome(results={"client_kept": "in use by another order"})
     return StepOutcome(results={"client_deactivated": True})
 
 
-@handler("clients.merge_records")
+def _created_for_this_order(call: StepCall) -> dict | None:
+    client_id = results(call).get("client_id")
+    if client_id:
+        try:
+            client = call.services.bank.get_client(client_id)
+        except NotFound:
+            return None  # nothing (left) to undo
+        return client if client.get("created_for") == call.order_id else None
+    return next((c for c in _clients_of(call) if c.get("created_for") == call.order_id), None)
+
+
+@handler("clients.merge_records", params={
+    "survivor": "the client id the records are merged into (default: the first candidate)",
+    "client_ids": "the records to merge (default: the order's candidates)"})
 def merge_records(call: StepCall) -> StepOutcome:
     """Back office: merge duplicate records (params `client_ids` or the order's candidates)
     into the survivor (params `survivor`, result `survivor_client_id`, else the first)."""

@@ -6,6 +6,8 @@ from handlers.registry import handler
 
 @handler("compliance.check_depositor", read_only=True)
 def check_depositor(call: StepCall) -> StepOutcome:
+    """Screen the depositor (115-FZ lists, passport validity); a hit is business error
+    compliance_refused. Changes nothing in the bank."""
     with bank_errors():
         check = call.services.bank.check_compliance(dict(depositor(call)))
     if check["verdict"] == "refused":

@@ -4,8 +4,9 @@ from handlers.base import StepCall, StepOutcome
 from handlers.registry import handler
 
 
-@handler("escrow.reserve_account")
+@handler("escrow.reserve_account", undo="escrow.release_account")
 def reserve_account(call: StepCall) -> StepOutcome:
+    """Reserve an escrow account for the depositor (needs client_id)."""
     data = order_data(call)
     client_id = require_result(call, "client_id")
     with bank_errors():
@@ -17,7 +18,8 @@ def reserve_account(call: StepCall) -> StepOutcome:
 
 @handler("escrow.release_account")
 def release_account(call: StepCall) -> StepOutcome:
-    """Compensation. Falls back to asking the bank if the result was never recorded."""
+    """Compensation: release the escrow account reservation. Falls back to asking the bank
+    if the result was never recorded."""
     bank = call.services.bank
     with bank_errors():
         account = results(call).get("escrow_account") or bank.find_escrow_account(call.order_id)
@@ -26,8 +28,9 @@ def release_account(call: StepCall) -> StepOutcome:
     return StepOutcome(results={"escrow_released": True})
 
 
-@handler("escrow.bind_to_developer")
+@handler("escrow.bind_to_developer", undo="escrow.unbind_from_developer")
 def bind_to_developer(call: StepCall) -> StepOutcome:
+    """Bind the escrow account to the developer's account and project (needs escrow_account)."""
     account = require_result(call, "escrow_account")
     project = call.order.get("project") or {}
     with bank_errors():
@@ -39,7 +42,8 @@ def bind_to_developer(call: StepCall) -> StepOutcome:
 
 @handler("escrow.unbind_from_developer")
 def unbind_from_developer(call: StepCall) -> StepOutcome:
-    """Compensation. Falls back to asking the bank if the result was never recorded."""
+    """Compensation: remove the binding to the developer's account and project. Falls back
+    to asking the bank if the result was never recorded."""
     bank = call.services.bank
     with bank_errors():
         binding_id = results(call).get("binding_id")

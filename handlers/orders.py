@@ -4,8 +4,10 @@ from handlers.base import StepCall, StepOutcome
 from handlers.registry import handler
 
 
-@handler("orders.create_depositor_order")
+@handler("orders.create_depositor_order", undo="orders.cancel_depositor_order")
 def create_depositor_order(call: StepCall) -> StepOutcome:
+    """Create the depositor order in the core (once per order). Needs client_id and
+    escrow_account from earlier steps."""
     data = order_data(call)
     client_id = require_result(call, "client_id")
     account = require_result(call, "escrow_account")
@@ -18,7 +20,8 @@ def create_depositor_order(call: StepCall) -> StepOutcome:
 
 @handler("orders.cancel_depositor_order")
 def cancel_depositor_order(call: StepCall) -> StepOutcome:
-    """Compensation. Falls back to asking the bank if the result was never recorded."""
+    """Compensation: cancel the depositor order (kept for audit). Falls back to asking the
+    bank if the result was never recorded."""
     bank = call.services.bank
     with bank_errors():
         dep_id = results(call).get("depositor_order_id") or bank.find_depositor_order(call.order_id)

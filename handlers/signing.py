@@ -3,12 +3,13 @@ from app.adapters.sms.errors import SmsRejected, SmsTransientError
 from app.domain.clock import iso
 from app.domain.validation import normalize_phone
 from app.signing import document_hash
+from app.store.signing import EXPIRED, REVOKED
 from handlers._common import depositor, order_data
 from handlers.base import BusinessError, StepCall, StepOutcome, TransientError
 from handlers.registry import handler
 
 
-@handler("signing.send_code")
+@handler("signing.send_code", undo="signing.revoke_code")
 def send_code(call: StepCall) -> StepOutcome:
     """Issue a code for the current order data and text it to the depositor. A redelivery
     (same idempotency key) sends nothing; a re-run after a granted request sends a new code."""
@@ -28,15 +29,21 @@ def send_code(call: StepCall) -> StepOutcome:
 
 @handler("signing.expire_code")
 def expire_code(call: StepCall) -> StepOutcome:
-    """Timer: the code's lifetime is over."""
-    if call.services.signing.expire(call.order_id, call.now):
+    """Timer: the code's lifetime is over. The same answer when a run that died after expiring
+    it repeats the step."""
+    if call.services.signing.expire(call.order_id, call.now) or _status(call) == EXPIRED:
         return StepOutcome(results={"signing_expired_at": iso(call.now)})
     return StepOutcome()
 
 
 @handler("signing.revoke_code")
 def revoke_code(call: StepCall) -> StepOutcome:
-    """Compensation: no code of this order may be used any more (no-op if none)."""
-    if call.services.signing.revoke(call.order_id, call.now):
+    """Compensation: no code of this order may be used any more (no-op if none). The same answer
+    when a run that died after revoking it repeats the step."""
+    if call.services.signing.revoke(call.order_id, call.now) or _status(call) == REVOKED:
         return StepOutcome(results={"signing_revoked": True})
     return StepOutcome()
+
+
+def _status(call: StepCall) -> str | None:
+    return (call.services.signing.state(call.order_id, call.now) or {}).get("status")

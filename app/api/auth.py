@@ -9,7 +9,7 @@ from flask_smorest import abort
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from app.services.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER, ROLES, Caller
+from app.domain.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER, ROLES, Caller
 from app.store.users import caller_of, user_by_token
 
 __all__ = ["ADMIN", "ANALYST", "BACKOFFICE", "MANAGER", "ROLES", "Caller", "current", "roles"]

@@ -7,6 +7,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.api import jsonbody
+from app.api.openapi import finish_document
 from app.api.errors import error_response
 from app.observability.http import instrument as observe_http
 from app.services.errors import ServiceError
@@ -17,7 +19,8 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(system) -> Flask:
-    from app.api import dev, health, incidents, models, orders, projects, signing, tasks, workbench
+    from app.api import (bindings, dev, health, incidents, model_changes, models, orders, projects, signing,
+                         tasks, workbench)
     app = Flask("escrow", root_path=str(WEB), static_folder="static", template_folder="templates")
     observe_http(app)  # first: every request is measured and traced, refused ones too
     app.config.update(
@@ -31,12 +34,14 @@ def create_app(system) -> Flask:
             "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
     )
     app.extensions["escrow"] = system
+    jsonbody.init_app(app)  # every request: body size and JSON bounds; responses: ISO times
     api = Api(app)
-    for module in (orders, signing, projects, tasks, incidents, models, workbench):
+    for module in (orders, signing, projects, tasks, incidents, models, workbench, model_changes, bindings):
         api.register_blueprint(module.blp)
     if system.settings.dev_endpoints:
         api.register_blueprint(dev.blp)
     tasks.document_forms(api, system.settings.forms_dir)
+    finish_document(api, system.settings)
     app.register_blueprint(health.blp)
     init_web(app, system)
 

@@ -4,26 +4,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api import auth
+from app.api.schemas import IncidentSchema
 from app.api.views import system
 from app.services import incidents
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents",
                 description="Operator view of failed steps: retry or resolve by hand")
-
-
-class IncidentSchema(Schema):
-    id = fields.String()
-    order_id = fields.String()
-    step = fields.String()
-    task_id = fields.String(allow_none=True)
-    handler = fields.String(allow_none=True)
-    error = fields.String()
-    attempts = fields.Integer()
-    status = fields.String(validate=validate.OneOf(incidents.STATUSES))
-    created_at = fields.DateTime()
-    closed_at = fields.DateTime(allow_none=True)
-    closed_by = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
 
 
 class IncidentQuerySchema(Schema):

@@ -1,6 +1,7 @@
 """Request and response shapes of the model workbench API: validation, simulation, versions."""
 from marshmallow import Schema, fields, validate
 
+from app.api.schemas import UtcDateTime
 from app.engine.simulation import DEFAULT_STEPS, MAX_STEPS
 
 MAX_FILES = 20
@@ -124,8 +125,9 @@ class ModelSchema(Schema):
     name = fields.String()
     version = fields.Integer()
     spec_hash = fields.String()
-    deployed_at = fields.DateTime()
+    deployed_at = UtcDateTime()
     deployed_by = fields.String()
+    note = fields.String(allow_none=True, metadata={"description": "what changed, in the deployer's words"})
 
 
 class ModelVersionSchema(ModelSchema):

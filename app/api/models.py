@@ -15,6 +15,8 @@ blp = Blueprint("models", __name__, url_prefix="/api/v1/models",
 class DeploySchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     files = bpmn_files()
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                         metadata={"description": "what changed, in the deployer's words"})
 
 
 @blp.route("")
@@ -31,4 +33,4 @@ class Models(MethodView):
     @blp.alt_response(422, schema=ModelRefusalSchema, description="the model has errors")
     def post(self, body):
         """Validate and deploy BPMN files as a new version (running orders keep theirs)"""
-        return models.deploy(system(), auth.current(), body["name"], body["files"])
+        return models.deploy(system(), auth.current(), body["name"], body["files"], body.get("note"))

@@ -1,11 +1,10 @@
 """Orders: create, list, show, cancel (HTTP over app.services.orders)."""
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api import auth
-from app.api.schemas import (CancelSchema, OrderCreatedSchema, OrderCreateSchema,
-                             OrderListQuerySchema, OrderSchema, OrderSummarySchema)
+from app.api.schemas import (CancelSchema, IdempotencyHeaderSchema, OrderCreatedSchema,
+                             OrderCreateSchema, OrderListQuerySchema, OrderSchema, OrderSummarySchema)
 from app.api.views import system
 from app.services import orders
 
@@ -19,14 +18,11 @@ _AS_JSON = OrderCreateSchema()  # dumps a validated body back to plain JSON (dat
 class Orders(MethodView):
     @auth.roles(auth.MANAGER)
     @blp.arguments(OrderCreateSchema())
+    @blp.arguments(IdempotencyHeaderSchema(), location="headers", as_kwargs=True)
     @blp.response(202, OrderCreatedSchema)
-    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
-                          "schema": {"type": "string", "maxLength": 200},
-                          "description": "a retried create with the same key returns the same order"}])
-    def post(self, body):
+    def post(self, body, key=None):
         """Create an escrow order; the saga starts in the background"""
-        key = request.headers.get("Idempotency-Key") or None
-        order = orders.create_order(system(), auth.current(), _AS_JSON.dump(body), key)
+        order = orders.create_order(system(), auth.current(), _AS_JSON.dump(body), key or None)
         return {"id": order["_id"], "status": order["status"]}
 
     @auth.roles(auth.MANAGER, auth.BACKOFFICE, auth.ANALYST, auth.ADMIN)

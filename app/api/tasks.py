@@ -5,6 +5,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from app.api import auth
+from app.api.schemas import UtcDateTime
 from app.api.views import system
 from app.forms import list_forms, load_form
 from app.services import tasks
@@ -28,8 +29,8 @@ class TaskSchema(Schema):
     name = fields.String()
     lane = fields.String(allow_none=True)
     claimed_by = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    due_at = UtcDateTime(allow_none=True)
     overdue = fields.Boolean()
     priority = fields.String()
     form = fields.String(allow_none=True)

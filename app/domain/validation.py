@@ -12,14 +12,30 @@ INN_W12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 ACCOUNT_WEIGHTS = (7, 1, 3)
 ADULT_AGE = 18
 PASSPORT_MIN_AGE = 14
+PASSPORT_REPLACED_AT = (20, 45)
 
-_SNILS_FORMATTED = re.compile(r"^(\d{3})-(\d{3})-(\d{3}) (\d{2})$")
-_ISSUER_CODE = re.compile(r"^\d{3}-\d{3}$")
-_PHONE_SEPARATORS = re.compile(r"[\s\-()]")
+# The formats as regular expressions that mean the same in Python and in JSON Schema (ECMA
+# 262): the OpenAPI document publishes them and the checks below use them (re.fullmatch), so the
+# document says exactly what the server checks. Check digits and dates are beyond a pattern.
+INN_PATTERN = r"^[0-9]{12}$"
+SNILS_PATTERN = r"^([0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2}|[0-9]{11})$"
+PASSPORT_SERIES_PATTERN = r"^[0-9]{4}$"
+PASSPORT_NUMBER_PATTERN = r"^[0-9]{6}$"
+ISSUER_CODE_PATTERN = r"^[0-9]{3}-[0-9]{3}$"
+_SEP = "[ ()-]*"  # what people type between digits: spaces, dashes, parentheses
+PHONE_PATTERN = rf"^{_SEP}\+{_SEP}7{_SEP}9({_SEP}[0-9]){{9}}{_SEP}$"  # +7 9..: a mobile number
+ANY_PHONE_PATTERN = rf"^{_SEP}\+{_SEP}7({_SEP}[0-9]){{10}}{_SEP}$"
+
+_SNILS_FORMATTED = re.compile(r"^([0-9]{3})-([0-9]{3})-([0-9]{3}) ([0-9]{2})$")
+_PHONE_SEPARATORS = re.compile(r"[ ()-]")
 
 
 def _is_digits(value, length: int) -> bool:
     return isinstance(value, str) and len(value) == length and value.isascii() and value.isdigit()
+
+
+def _matches(pattern: str, value) -> bool:
+    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
 # --- dates -----------------------------------------------------------------------------
@@ -75,7 +91,7 @@ def future_date(value, today: date) -> str | None:
 # --- identity documents ------------------------------------------------------------------
 
 def inn_person(value) -> str | None:
-    if not _is_digits(value, 12):
+    if not _matches(INN_PATTERN, value):
         return "INN of a person must be 12 digits"
     d = [int(c) for c in value]
     c11 = sum(x * w for x, w in zip(d, INN_W11)) % 11 % 10
@@ -87,12 +103,10 @@ def inn_person(value) -> str | None:
 
 def snils_digits(value) -> str | None:
     """The 11 digits of a SNILS written "NNN-NNN-NNN CC" or as 11 bare digits, else None."""
-    if not isinstance(value, str):
+    if not _matches(SNILS_PATTERN, value):
         return None
-    m = _SNILS_FORMATTED.match(value)
-    if m:
-        return "".join(m.groups())
-    return value if _is_digits(value, 11) else None
+    m = _SNILS_FORMATTED.fullmatch(value)
+    return "".join(m.groups()) if m else value
 
 
 def snils_control(first9: str) -> int:
@@ -117,16 +131,15 @@ def snils(value) -> str | None:
 
 
 def passport_series(value) -> str | None:
-    return None if _is_digits(value, 4) else "passport series must be 4 digits"
+    return None if _matches(PASSPORT_SERIES_PATTERN, value) else "passport series must be 4 digits"
 
 
 def passport_number(value) -> str | None:
-    return None if _is_digits(value, 6) else "passport number must be 6 digits"
+    return None if _matches(PASSPORT_NUMBER_PATTERN, value) else "passport number must be 6 digits"
 
 
 def issuer_code(value) -> str | None:
-    ok = isinstance(value, str) and value.isascii() and _ISSUER_CODE.match(value)
-    return None if ok else "issuer code must be written as NNN-NNN"
+    return None if _matches(ISSUER_CODE_PATTERN, value) else "issuer code must be written as NNN-NNN"
 
 
 def passport_issued_on(value, birth_date, today: date) -> str | None:
@@ -143,13 +156,15 @@ def passport_issued_on(value, birth_date, today: date) -> str | None:
 
 
 def passport_expired(issued_on, birth_date, today: date, grace_days: int = 0) -> str | None:
-    """Russian passports are replaced at 20 and 45: one issued before such a birthday that
-    has passed (plus `grace_days`) is no longer valid."""
+    """Russian passports are replaced at 20 and 45: one issued before such a birthday is
+    invalid from that birthday (or `grace_days` after it, where a bank accepts the days the
+    law gives to apply for the new one)."""
     issued, birth = parse_date(issued_on), parse_date(birth_date)
-    for age in (20, 45):
+    for age in PASSPORT_REPLACED_AT:
         birthday = _add_years(birth, age)
-        if issued < birthday and (today - birthday).days > grace_days:
-            return f"passport expired: it had to be replaced at age {age}"
+        if issued < birthday and (today - birthday).days >= grace_days:
+            return (f"passport expired: issued before the holder turned {age}, it had to be "
+                    f"replaced at age {age}")
     return None
 
 
@@ -186,12 +201,12 @@ def normalize_phone(value) -> str:
 
 
 def phone(value, mobile_only: bool = True) -> str | None:
-    value = normalize_phone(value)
-    if not (isinstance(value, str) and value.startswith("+7") and _is_digits(value[2:], 10)):
-        return "phone must be +7 followed by 10 digits"
-    if mobile_only and value[2] != "9":
+    """A Russian (mobile) number; the separators people type are allowed."""
+    if _matches(PHONE_PATTERN if mobile_only else ANY_PHONE_PATTERN, value):
+        return None
+    if _matches(ANY_PHONE_PATTERN, value):
         return "a mobile phone number is required (+79...)"
-    return None
+    return "phone must be +7 followed by 10 digits"
 
 
 def amount_kopecks(value, max_kopecks: int | None = None) -> str | None:
@@ -206,7 +221,15 @@ def amount_kopecks(value, max_kopecks: int | None = None) -> str | None:
 
 # --- composite ---------------------------------------------------------------------------
 
-def depositor_errors(depositor: dict, today: date) -> dict[str, str]:
+def _passport_date(passport: dict, birth_date, today: date, grace_days: int) -> str | None:
+    issued_on = passport.get("issued_on")
+    problem = passport_issued_on(issued_on, birth_date, today)
+    if problem is None and iso_date(birth_date) is None:
+        problem = passport_expired(issued_on, birth_date, today, grace_days)
+    return problem
+
+
+def depositor_errors(depositor: dict, today: date, passport_grace_days: int = 0) -> dict[str, str]:
     """Field path -> message for a depositor dict shaped like order data["depositor"]."""
     errors: dict[str, str] = {}
     passport = depositor.get("passport") or {}
@@ -216,8 +239,8 @@ def depositor_errors(depositor: dict, today: date) -> dict[str, str]:
         "passport.series": lambda: passport_series(passport.get("series")),
         "passport.number": lambda: passport_number(passport.get("number")),
         "passport.issuer_code": lambda: issuer_code(passport.get("issuer_code")),
-        "passport.issued_on": lambda: passport_issued_on(
-            passport.get("issued_on"), depositor.get("birth_date"), today),
+        "passport.issued_on": lambda: _passport_date(
+            passport, depositor.get("birth_date"), today, passport_grace_days),
     }
     for name in ("last_name", "first_name"):
         value = depositor.get(name)

@@ -292,3 +292,18 @@ def clear_failed(handler):
     handler.internal_data.pop(FAILED_KEY, None)
     if handler.parent is not None and handler.parent.internal_data.get(COMP_KEY) == "failed":
         handler.parent.internal_data[COMP_KEY] = "compensating"
+
+
+# --- calls that may have taken effect ---------------------------------------------------------
+
+POSSIBLY_DONE_KEY = "possibly_done"
+
+
+def count_as_done(task) -> None:
+    """A service call that may have taken effect without its outcome being recorded (the worker
+    died after the call, or it timed out for good) counts as a completed activity for
+    compensation: marked COMPLETED where it stands, without running on, so that a compensation
+    of its scope (the cancel or rollback about to interrupt it) undoes it too; its handler
+    finds the effect by the order, or finds nothing to undo."""
+    task.internal_data[POSSIBLY_DONE_KEY] = True
+    task._set_state(TaskState.COMPLETED)

@@ -115,6 +115,12 @@ class Instance:
         if not scopes.propagate(BpmnEvent(definition, payload=payload), task):
             raise UnhandledBpmnError(task.task_spec.bpmn_id, error_code, message)
 
+    def count_as_done(self, task_id: str) -> None:
+        """The call of this STARTED service task may have taken effect: compensate it with its
+        scope (app.engine.compensation.count_as_done). Call it right before the event (cancel
+        message, BPMN error) that interrupts the task has run its course in `advance`."""
+        compensation.count_as_done(self._task(task_id, TaskState.STARTED, DeferredServiceTask))
+
     def mark_compensation_failed(self, task_id: str) -> None:
         """The worker gave up on a compensation handler: park it (the process keeps waiting)."""
         compensation.mark_failed(self._task(task_id, TaskState.STARTED, DeferredServiceTask))

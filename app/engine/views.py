@@ -24,6 +24,9 @@ def status(inst):
         ends = [t for t in tasks if t.state == TaskState.COMPLETED and isinstance(t.task_spec, EndEvent)
                 and _prop(t)]
         return _prop(max(ends, key=lambda t: t.last_state_change)) if ends else None
+    undoing = compensating_status(inst)
+    if undoing:
+        return undoing
     for task in tasks:
         if task.state == TaskState.READY and task.task_spec.manual and _prop(task):
             return _prop(task)
@@ -32,6 +35,13 @@ def status(inst):
                 and not isinstance(task.task_spec, BoundaryEvent) and _prop(task):
             return _prop(task)
     return None
+
+
+def compensating_status(inst):
+    """While a compensate throw waits for its handlers: that throw's `status` property
+    (e.g. ROLLING_BACK, CANCELLING); the newest such throw wins."""
+    throws = [t for t in compensation.active_throws(inst.wf) if _prop(t)]
+    return _prop(max(throws, key=lambda t: t.last_state_change)) if throws else None
 
 
 _TASK_STATES = {TaskState.COMPLETED: "completed", TaskState.STARTED: "running",

@@ -19,11 +19,26 @@ def _encode(value) -> bytes:
     return json.dumps(value, separators=(",", ":"), default=str).encode()
 
 
+# Named step boundaries of a relay pass, per order (fault injection: a crash at each loses
+# nothing; after_publish is the window between the broker's acknowledgement and mark-sent, where
+# a crash makes the next pass publish the same events again: consumers drop repeats by id).
+BOUNDARIES = ("before_publish", "after_publish", "after_mark_sent")
+
+
+def describe(event: dict) -> str:
+    """A short name of an outbox event: the command or event type, `context` for a record."""
+    value = event.get("value") or {}
+    if event["topic"] == topics.CONTEXT:
+        return "context"
+    return f"{value.get('type')}:{value['to']}" if "to" in value else str(value.get("type"))
+
+
 class OutboxRelay:
-    def __init__(self, repo, producer, settings):
+    def __init__(self, repo, producer, settings, boundary_hook=None):
         self.repo = repo
         self.producer = producer
         self.settings = settings
+        self.boundary_hook = boundary_hook  # fault injection: called at every boundary
         self._hints: dict[str, bool] = {}  # order id -> a context record asked for
         self._wake = threading.Condition()
         self._stop = threading.Event()
@@ -69,6 +84,12 @@ class OutboxRelay:
     def _scan_due(self) -> bool:
         return time.monotonic() - self._last_scan >= self.settings.relay_full_scan_s
 
+    def boundary(self, name: str, order: dict) -> None:
+        if self.boundary_hook:
+            self.boundary_hook(name, order["_id"], {"version": order.get("version"),
+                                                    "events": [describe(e) for e in order["outbox"]],
+                                                    "ids": [e["id"] for e in order["outbox"]]})
+
     def publish(self, orders: list[dict]) -> int:
         delivered: dict[str, list[str]] = {}
 
@@ -81,6 +102,7 @@ class OutboxRelay:
             return report
 
         for order in orders:
+            self.boundary("before_publish", order)
             context_sent = False
             for event in order["outbox"]:
                 if event["topic"] == topics.CONTEXT:
@@ -97,8 +119,12 @@ class OutboxRelay:
                 self.producer.poll(0)
         if orders:
             self.producer.flush(10)
-        for order_id, event_ids in delivered.items():
-            self.repo.remove_outbox(order_id, event_ids)
+        for order in orders:
+            event_ids = delivered.get(order["_id"])
+            if event_ids:
+                self.boundary("after_publish", order)
+                self.repo.remove_outbox(order["_id"], event_ids)
+                self.boundary("after_mark_sent", order)
         count = sum(len(v) for v in delivered.values())
         self.published += count
         return count

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from app.domain import statuses
 from app.domain.clock import as_utc, utcnow
-from app.services.caller import ADMIN, Caller
-from app.services.errors import Forbidden
+from app.domain.caller import ADMIN, Caller
+from app.services.errors import require_role
 from app.services.tasks import is_overdue, waiting_tasks
 from app.store.documents import Project
 
@@ -82,8 +82,7 @@ def open_incidents(system) -> dict:
 
 
 def summary(system, caller: Caller, now: datetime | None = None) -> dict:
-    if caller.role != ADMIN:
-        raise Forbidden(f"role {caller.role} may not see the dashboard")
+    require_role(caller, (ADMIN,), "see the dashboard")
     now = now or utcnow()
     return {"at": now, "since": now - RECENT,
             "by_status": orders_by_status(system), "by_company": orders_by_company(system),

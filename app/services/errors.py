@@ -39,3 +39,9 @@ class Throttled(ServiceError):
     def __init__(self, message: str, retry_after_s: int, **detail):
         super().__init__(message, retry_after_s=retry_after_s, **detail)
         self.retry_after_s = retry_after_s
+
+
+def require_role(caller, roles, doing: str) -> None:
+    """Forbidden unless the caller has one of `roles`; `doing` ends "role X may not ..."."""
+    if caller.role not in roles:
+        raise Forbidden(f"role {caller.role} may not {doing}")

@@ -1,16 +1,15 @@
 """Incidents: steps (or whole commands) that need an operator: list, retry, resolve."""
 from app.domain.clock import as_utc
 from app.messaging import commands
-from app.services.caller import ADMIN, Caller
-from app.services.errors import Conflict, Forbidden, NotFound
+from app.domain.caller import ADMIN, Caller
+from app.services.errors import Conflict, NotFound, require_role
 from app.store.orders import history_entry
 
 STATUSES = ("open", "retried", "resolved", "superseded")
 
 
 def _require_admin(caller: Caller) -> None:
-    if caller.role != ADMIN:
-        raise Forbidden(f"role {caller.role} may not handle incidents")
+    require_role(caller, (ADMIN,), "handle incidents")
 
 
 def incident_view(incident: dict) -> dict:

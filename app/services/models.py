@@ -4,15 +4,10 @@ from app.domain.clock import as_utc
 from app.engine import ModelError
 from app.engine.simulation import Scenario, ScenarioError, simulate as run_simulation
 from app.process_models import initial_data
-from app.services.caller import ADMIN, ANALYST, Caller
-from app.services.errors import Forbidden, Invalid, NotFound
+from app.domain.caller import Caller, MODELLERS
+from app.services.errors import Invalid, NotFound, require_role
 
 SIMULATION_SECONDS = 10.0
-
-
-def _require_analyst(caller: Caller) -> None:
-    if caller.role not in (ANALYST, ADMIN):
-        raise Forbidden(f"role {caller.role} may not work on process models")
 
 
 def refused(problems) -> Invalid:
@@ -24,30 +19,35 @@ def refused(problems) -> Invalid:
 
 def check(system, caller: Caller, files: dict) -> dict:
     """Every problem of the files at once, and their executable processes; nothing stored."""
-    _require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     checked = system.catalog.engine.check(files)
     return {"valid": checked.valid, "problems": [p.as_dict() for p in checked.problems],
             "processes": checked.processes}
 
 
-def deploy(system, caller: Caller, name: str, files: dict):
-    """A new version of model `name` (its main process), or the latest if nothing changed."""
-    _require_analyst(caller)
+def deploy(system, caller: Caller, name: str, files: dict, note: str | None = None):
+    """A new version of model `name` (its main process), or the latest if nothing changed;
+    `note` says what changed."""
+    require_role(caller, MODELLERS, "work on process models")
+    from app.services.model_impact import contract_problems  # (model_impact imports this module)
+    broken = contract_problems(name, files)
     try:
-        return system.catalog.deploy(name, files, caller.id)
+        if broken:
+            raise ModelError([*system.catalog.engine.check(files, name).problems, *broken])
+        return system.catalog.deploy(name, files, caller.id, note)
     except ModelError as error:
         raise refused(error.problems) from None
 
 
 def versions(system, caller: Caller) -> list:
-    _require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     return system.catalog.versions()
 
 
 def simulate(system, caller: Caller, request: dict) -> dict:
     """Run the files on the real engine with a scripted scenario (app.engine.simulation): the
     process starts with the variables the worker gives every order, then `data`."""
-    _require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     scenario = Scenario(data={**initial_data(system.settings), **request.get("data", {})},
                         outcomes=request.get("outcomes", {}), user_tasks=request.get("user_tasks", {}),
                         messages=request.get("messages", []), signals=request.get("signals", []),
@@ -63,13 +63,13 @@ def simulate(system, caller: Caller, request: dict) -> dict:
 def version(system, caller: Caller, name: str, number: int) -> dict:
     """A deployed version: its files, the elements of their processes, who deployed it and when,
     and how many orders run on it (by status)."""
-    _require_analyst(caller)
+    require_role(caller, MODELLERS, "work on process models")
     record = system.catalog.version(name, number)
     if record is None:
         raise NotFound(f"no version {number} of model {name!r}")
     by_status = system.repo.count_by("status", {"model.name": name, "model.version": number})
     return {"id": record.id, "name": record.name, "version": record.version,
             "spec_hash": record.spec_hash, "deployed_at": as_utc(record.deployed_at),
-            "deployed_by": record.deployed_by, "files": dict(record.files),
+            "deployed_by": record.deployed_by, "note": record.note, "files": dict(record.files),
             "elements": system.catalog.engine.elements(record.files),
             "orders": {"total": sum(by_status.values()), "by_status": by_status}}

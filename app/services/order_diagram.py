@@ -8,7 +8,7 @@ compensation_failed (pages draw them as CSS classes `state-<state>` with `_` as 
 from lxml import etree
 
 from app.engine.bpmn_xml import BPMN
-from app.services.caller import Caller
+from app.domain.caller import Caller
 from app.services.errors import NotFound
 from app.services.orders import visible_order
 from app.store import process_state

@@ -3,7 +3,7 @@ they may do with it now (decided by the same checks the sign and cancel use case
 signing challenge, the dev SMS outbox, the diagram's element states."""
 from app.domain.clock import utcnow
 from app.services import dev, order_diagram, orders, signature
-from app.services.caller import Caller
+from app.domain.caller import Caller
 from app.services.errors import Forbidden, NotFound
 from app.services.order_views import order_view
 

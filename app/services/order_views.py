@@ -1,6 +1,5 @@
 """How an order looks to the people who may see it (API responses and pages alike)."""
 from app.domain.clock import as_utc
-from app.worker import steps as step_book
 
 INSURED_WARNING = "amount exceeds the deposit insurance limit of 10 million roubles"
 
@@ -18,6 +17,17 @@ def warnings(data: dict, settings) -> list[str]:
     return [INSURED_WARNING] if data.get("amount", 0) > settings.insured_limit_kopecks else []
 
 
+def public_step(entry: dict) -> dict:
+    """A step record of the order document as callers see it (no task ids, no retry times)."""
+    view = {k: entry.get(k) for k in ("name", "label", "handler", "state", "attempts",
+                                      "started_at", "finished_at", "error")}
+    if entry.get("compensation"):
+        c = entry["compensation"]
+        view["compensation"] = {k: c.get(k) for k in ("handler", "attempts", "started_at",
+                                                      "finished_at", "error")}
+    return view
+
+
 def order_summary(order: dict) -> dict:
     return {"id": order["_id"], "status": order["status"], "company": order["company"],
             "project": order["project"], "created_by": order.get("created_by"),
@@ -30,7 +40,7 @@ def order_view(order: dict, settings, history: list[dict] | None = None) -> dict
     view.update(
         model={k: order.get("model", {}).get(k) for k in ("name", "version")},
         results={k: v for k, v in order.get("results", {}).items() if k != "candidates"},
-        steps=[with_utc_times(step_book.public_view(s)) for s in order.get("steps", [])],
+        steps=[with_utc_times(public_step(s)) for s in order.get("steps", [])],
         open_tasks=[with_utc_times({k: t.get(k) for k in ("id", "name", "lane", "due_at", "escalated")})
                     for t in order.get("open_tasks", [])],
         incidents=[with_utc_times(i) for i in order.get("incidents", [])],

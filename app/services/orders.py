@@ -8,8 +8,8 @@ from app.domain.ids import new_id
 from app.domain.plain import canonical_hash
 from app.messaging import commands
 from app.process_models import ORDER_PROCESS
-from app.services.caller import ADMIN, BACKOFFICE, MANAGER, Caller
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from app.domain.caller import ADMIN, BACKOFFICE, MANAGER, Caller
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, require_role
 from app.services.order_views import order_summary, order_view
 from app.store.documents import Project
 from app.store.orders import DuplicateOrder, context_marker, history_entry, idempotency_scope
@@ -71,8 +71,7 @@ def new_order_document(system, caller: Caller, project: Project, data: dict, key
 def create_order(system, caller: Caller, data: dict, idempotency_key: str | None = None) -> dict:
     """`data`: the validated request as plain JSON (app.api.schemas.OrderCreateSchema).
     The same key with the same body returns the first order; with another body, Conflict."""
-    if caller.role != MANAGER:
-        raise Forbidden(f"role {caller.role} may not create orders")
+    require_role(caller, (MANAGER,), "create orders")
     found = project(data["project_id"])
     if found is None or found.developer != caller.company:
         raise Invalid({"project_id": ["unknown project for your company"]})

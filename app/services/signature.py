@@ -4,7 +4,7 @@ import time
 from app.domain import statuses
 from app.domain.clock import utcnow
 from app.messaging import commands
-from app.services.caller import MANAGER, Caller
+from app.domain.caller import MANAGER, Caller
 from app.services.errors import Conflict, Forbidden, Invalid, ServiceError, Throttled
 from app.services.orders import visible_order
 from app.signing import SigningError, Throttled as CodeThrottled

@@ -5,7 +5,7 @@ from app.domain.clock import as_utc, utcnow
 from app.forms import load_form
 from app.forms.form import DEFAULT_LANG
 from app.messaging import commands
-from app.services.caller import ADMIN, BACKOFFICE, MANAGER, Caller
+from app.domain.caller import ADMIN, BACKOFFICE, MANAGER, Caller
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.store.orders import history_entry
 

@@ -5,6 +5,7 @@ conditional single-document update, so concurrent guesses cannot exceed the atte
 `now` is always passed in (timezone-aware UTC).
 """
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -141,8 +142,8 @@ class SigningService:
         spent = store.update_where(
             order_id, {"status": ACTIVE, "code_no": doc.code_no, "attempts_left__gt": 0},
             dec__attempts_left=1)
-        if not spent:
-            return self._not_verifiable(store.load(order_id))
+        if not spent:  # the attempts went to concurrent submissions: see how they ended
+            return self._not_verifiable(self._settled(order_id, doc.code_no), code)
         left = store.load(order_id).attempts_left
         if not self._matches(doc, code):
             if left <= 0:
@@ -154,11 +155,24 @@ class SigningService:
         if not store.update_where(order_id, {"status": ACTIVE, "code_no": doc.code_no},
                                   set__status=CONFIRMED, set__confirmed_at=now,
                                   set__evidence=evidence):
-            return self._not_verifiable(store.load(order_id))
+            return self._not_verifiable(store.load(order_id), code)
         return VerifyResult(True, left, "ok")
 
     @staticmethod
-    def _not_verifiable(doc) -> VerifyResult:
+    def _settled(order_id: str, code_no: int, wait_s: float = 2.0):
+        """The challenge once the submissions that spent its last attempts have been judged
+        (each does so within a hash's time): confirmed, dead, or still open."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            doc = store.load(order_id)
+            if doc is None or doc.status != ACTIVE or doc.code_no != code_no or doc.attempts_left > 0 \
+                    or time.monotonic() > deadline:
+                return doc
+            time.sleep(0.005)
+
+    def _not_verifiable(self, doc, code) -> VerifyResult:
+        if doc is not None and doc.status == CONFIRMED and self._matches(doc, code):
+            return VerifyResult(True, doc.attempts_left, "ok")  # the same right code, again
         if doc is None or doc.status in (REVOKED, CONFIRMED):
             return VerifyResult(False, 0, "no_code")
         if doc.status == EXPIRED:

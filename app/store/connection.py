@@ -3,6 +3,12 @@ import threading
 from contextlib import nullcontext
 
 import mongoengine
+from pymongo.errors import ConnectionFailure, WTimeoutError
+
+# The store cannot be reached (or did not confirm a write in time): worth trying again later,
+# never a reason to give up on a message. (ConnectionFailure covers AutoReconnect,
+# NetworkTimeout, NotPrimaryError and ServerSelectionTimeoutError.)
+STORE_UNAVAILABLE = (ConnectionFailure, WTimeoutError)
 
 _write_lock = threading.RLock()
 _is_mock = False
@@ -16,7 +22,7 @@ def connect(uri: str) -> None:
         import mongomock
 
         from app.store import mongomock_speedups
-        mongomock_speedups.install()
+        mongomock_speedups.install(_write_lock)
         db = uri.split("/")[-1] or "escrow"
         mongoengine.connect(db, host="mongodb://localhost", mongo_client_class=mongomock.MongoClient,
                             tz_aware=False, uuidRepresentation="standard")

@@ -59,6 +59,7 @@ class ProcessModel(Document):
     spec_json = StringField()             # JSON: Mongo keys may not hold every spec name
     deployed_at = DateTimeField()
     deployed_by = StringField()
+    note = StringField()                  # the deployer's words on what changed
 
 
 class Project(Document):

@@ -22,7 +22,9 @@ Things real MongoDB does natively that mongomock does in slow Python:
   of fields and of array elements, `$inc`, `$push`) goes through mongomock's general update
   machinery (a cursor for the old document, a second lookup, validation of each value on its
   own, a copy to compare with); here that shape is applied directly, anything else as before;
-- it parses the same version strings on every read and write, to compare them with pymongo's.
+- it parses the same version strings on every read and write, to compare them with pymongo's;
+- a read sees a whole document, never one a concurrent write is changing (mongomock changes a
+  stored document in place, so a read copying it meanwhile could see it half-changed).
 Results are unchanged: the whole filter is still applied to the indexed document, and any
 value that is not plain BSON goes to mongomock's own code as before. Embedded default only
 (see connection.connect).
@@ -70,7 +72,18 @@ def _patch_datetimes(value):
     return _original_patch_datetimes(value)
 
 
-def install() -> None:
+def _locked(method, lock):
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        with lock:
+            return method(*args, **kwargs)
+    call.locked = True
+    return call
+
+
+def install(lock) -> None:
+    """`lock`: the one writes take (connection.atomic); reads take it too, as MongoDB's own
+    reads see whole documents."""
     mongomock_lookup.install()
     mongomock_updates.install()
     # mongomock's collection module reaches these through its module names only.
@@ -78,3 +91,8 @@ def install() -> None:
     mongomock_collection._copy_field = _copy_field
     mongomock_collection.version = types.SimpleNamespace(parse=functools.lru_cache(maxsize=None)(version.parse))
     mongomock_helpers.patch_datetime_awareness_in_document = _patch_datetimes
+    for owner, name in ((mongomock_collection.Cursor, "_compute_results"),
+                        (mongomock_collection.Collection, "count_documents"),
+                        (mongomock_collection.Collection, "aggregate")):
+        if not getattr(getattr(owner, name), "locked", False):
+            setattr(owner, name, _locked(getattr(owner, name), lock))

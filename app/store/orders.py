@@ -67,6 +67,11 @@ class OrderRepository:
     def count(self, query: dict) -> int:
         return _coll().count_documents(query)
 
+    def cancel_request(self, order_id: str) -> dict:
+        """The order's accepted cancel ({} if none): one small read by id."""
+        doc = _coll().find_one({"_id": order_id}, {"cancel_requested": 1})
+        return (doc or {}).get("cancel_requested") or {}
+
     def count_by(self, field: str, query: dict | None = None) -> dict[str, int]:
         """How many orders (matching `query`) have each value of `field`."""
         rows = self.aggregate([{"$match": query or {}}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])

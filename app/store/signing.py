@@ -1,15 +1,13 @@
 """The signing challenge: one document per order (the code's salted hash, never the code).
 
-Writes are conditional single-document updates. `write_lock` also serialises them inside
-one process, because mongomock (the embedded default) does not apply updates atomically
-across threads; on real MongoDB the conditions alone are enough.
+Writes are conditional single-document updates. On the embedded default they also take the
+store's lock (`connection.atomic`), because mongomock does not apply updates atomically across
+threads (and its reads take it too); on real MongoDB the conditions alone are enough.
 """
-import threading
-
 from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
 from mongoengine.queryset import transform
 
-write_lock = threading.RLock()
+from app.store.connection import atomic
 
 ACTIVE, EXPIRED, DEAD, CONFIRMED, REVOKED = "active", "expired", "dead", "confirmed", "revoked"
 
@@ -46,6 +44,6 @@ def update_where(order_id: str, conditions: dict, upsert: bool = False, **change
     mongoengine translates both; the write is one update by id (no queryset built for it)."""
     query = transform.query(SigningChallenge, pk=order_id, **conditions)
     update = transform.update(SigningChallenge, **changes)
-    with write_lock:
+    with atomic():
         result = SigningChallenge._get_collection().update_one(query, update, upsert=upsert)
     return result.raw_result.get("n") == 1

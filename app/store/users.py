@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.domain.clock import as_utc
-from app.services.caller import Caller
+from app.domain.caller import Caller
 from app.store.documents import SignInFailures, User
 
 _hasher = PasswordHasher()

@@ -7,7 +7,7 @@ import secrets
 
 from flask_wtf.csrf import CSRFProtect
 
-from app.web import auth, i18n, inbox, layout, operations, orders
+from app.web import auth, i18n, inbox, layout, models, operations, orders
 
 csrf = CSRFProtect()
 
@@ -40,4 +40,4 @@ def init_web(app, system) -> None:
 
 def pages():
     """Every blueprint of pages, in the order the navigation shows them."""
-    return [auth.blp, i18n.blp, orders.blp, inbox.blp, operations.blp]
+    return [auth.blp, i18n.blp, orders.blp, inbox.blp, operations.blp, models.blp]

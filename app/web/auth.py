@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from app.domain.clock import utcnow
-from app.services.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER
+from app.domain.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER
 from app.store.users import SignInThrottle, caller_of, check_password, user_by_id
 
 blp = Blueprint("web_auth", __name__)

@@ -8,7 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from app.api.views import system
 from app.services import tasks
-from app.services.caller import ADMIN, BACKOFFICE
+from app.domain.caller import ADMIN, BACKOFFICE
 from app.services.comparison import compare
 from app.services.errors import Conflict, Invalid
 from app.store.users import user_by_id

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from flask import request
 from flask_babel import lazy_gettext as _l
 
-from app.services.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER
+from app.domain.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER
 
 
 @dataclass(frozen=True)

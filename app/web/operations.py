@@ -13,7 +13,7 @@ from app.api.views import system
 from app.domain import statuses
 from app.services import dashboard as figures
 from app.services import incidents
-from app.services.caller import ADMIN
+from app.domain.caller import ADMIN
 from app.services.errors import Conflict, NotFound
 from app.web.auth import role_required
 

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from app.api.schemas import CancelSchema, OrderListQuerySchema, SignatureSchema
 from app.domain import statuses
 from app.services import orders, signature
-from app.services.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER
+from app.domain.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER
 from app.services.errors import Conflict, Invalid, Throttled
 from app.services.order_diagram import files_of
 from app.services.order_page import order_page, page_stamp

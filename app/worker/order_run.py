@@ -24,6 +24,13 @@ def new_incident(order_id: str, step: str, task_id: str | None, handler: str | N
             "created_at": now, "closed_at": None, "closed_by": None, "reason": None}
 
 
+def status_changed(order_id: str, old: str, new: str, at: datetime) -> dict:
+    """The outbox event that tells other services an order's status changed."""
+    return {"id": new_id("evt"), "topic": topics.EVENTS, "value": {
+        "type": "order.status_changed", "order_id": order_id, "from": old, "to": new,
+        "at": at.isoformat()}, **trace.outbox_fields()}
+
+
 class OrderRun:
     def __init__(self, doc: dict, instance, now: datetime, settings):
         self.doc = doc
@@ -39,6 +46,9 @@ class OrderRun:
         self.outbox: list[dict] = []
         self.history: list[dict] = []
         self.actor = "process"  # who caused what this run does (the command's actor)
+        # Forward service calls STARTED in the saved state: a run that died may have made them.
+        self.waiting_at_load = {c.task_id for c in instance.pending_service_calls()
+                                if not c.compensates} if doc.get("process") else set()
 
     # --- what the handlers see ------------------------------------------------------------
     def order_view(self) -> dict:
@@ -48,7 +58,8 @@ class OrderRun:
 
     # --- changes ----------------------------------------------------------------------------
     def mark_applied(self, command_id: str) -> None:
-        self.applied = (self.applied + [command_id])[-self.settings.applied_commands_cap:]
+        if command_id not in self.applied:
+            self.applied = (self.applied + [command_id])[-self.settings.applied_commands_cap:]
 
     def note(self, actor: str, action: str, **detail) -> None:
         self.history.append(history_entry(actor, action, at=self.now, **detail))
@@ -75,12 +86,19 @@ class OrderRun:
         else:
             new_status = self.inst.status() or statuses.PROCESSING
         if new_status != self.status:
+            self._sync_service_steps()
             statuses.check_transition(self.status, new_status)
             self.note(self.actor, "status", **{"from": self.status, "to": new_status})
-            self.outbox.append({"id": new_id("evt"), "topic": topics.EVENTS, "value": {
-                "type": "order.status_changed", "order_id": self.doc["_id"], "from": self.status,
-                "to": new_status, "at": self.now.isoformat()}, **trace.outbox_fields()})
+            self.outbox.append(status_changed(self.doc["_id"], self.status, new_status, self.now))
             self.status = new_status
+
+    def _sync_service_steps(self) -> None:
+        """A step whose task a cancel or a rollback interrupted before it ran shows so (checked
+        when the status changes: interruptions change it)."""
+        pending = {c.task_id for c in self.inst.pending_service_calls(include_failed=True)}
+        for entry in self.steps:
+            if entry.get("kind") != "user" and entry["state"] == "running" and entry["task_id"] not in pending:
+                entry.update(state="interrupted", finished_at=self.now)
 
     def _sync_user_tasks(self) -> None:
         ready = {t.task_id: t for t in self.inst.ready_user_tasks()}

@@ -27,15 +27,6 @@ def compensation(entry: dict, handler: str, task_id: str, now: datetime) -> dict
         comp = {"handler": handler, "task_id": task_id, "attempts": 0, "started_at": now,
                 "finished_at": None, "error": None, "retry_at": None}
         entry["compensation"] = comp
-    entry["state"] = "compensating"
+    if entry["state"] != "failed":  # a failed step undone as a precaution still shows it failed
+        entry["state"] = "compensating"
     return comp
-
-
-def public_view(entry: dict) -> dict:
-    view = {k: entry.get(k) for k in ("name", "label", "handler", "state", "attempts",
-                                      "started_at", "finished_at", "error")}
-    if entry.get("compensation"):
-        c = entry["compensation"]
-        view["compensation"] = {k: c.get(k) for k in ("handler", "attempts", "started_at",
-                                                      "finished_at", "error")}
-    return view

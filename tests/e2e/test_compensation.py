@@ -22,10 +22,13 @@ def test_a_step_that_keeps_failing_rolls_back_what_was_done(api, bank, failing):
     order_id = api.create(body=order_body(passport=("4602", f"{100000 + failing}")))
     order = api.wait_status(order_id, "ROLLED_BACK")
     bank.reset()
+    # A step that timed out for good may have taken effect (a timeout after the effect): if it
+    # has something to undo, it is compensated too, first.
+    possibly_done = [name] if name in COMPENSABLE else []
     assert step(order, name)["state"] == "failed"
     assert step(order, name)["attempts"] == 3
     done_before = [s for s, _ in SAGA[:failing] if s in COMPENSABLE]
-    assert compensated_in_order(order) == done_before[::-1]      # newest first, each once
+    assert compensated_in_order(order) == possibly_done + done_before[::-1]  # newest first, each once
     for entry in order["steps"]:
         expected = "compensated" if entry["name"] in done_before else None
         if expected:
@@ -70,7 +73,8 @@ def test_a_compensation_that_keeps_failing_opens_an_incident_an_operator_can_ret
     bank.reset()
     assert api.post(f"/api/v1/incidents/{incident['id']}/retry", who="admin").status_code == 202
     order = api.wait_status(order_id, "ROLLED_BACK")
-    assert compensated_in_order(order) == ["reserve_account", "create_client"]
+    # bind_account timed out for good: possibly done, so it is undone first (nothing to undo)
+    assert compensated_in_order(order) == ["bind_account", "reserve_account", "create_client"]
     assert bank.snapshot_for_order(order_id)["holds_nothing"]
     closed = [i for i in api.get("/api/v1/incidents", who="admin").get_json() if i["id"] == incident["id"]]
     assert closed[0]["status"] == "retried" and closed[0]["closed_by"] == "u-admin"
@@ -90,7 +94,8 @@ def test_an_operator_can_resolve_an_incident_by_hand_with_a_reason(api, bank):
     assert response.status_code == 202
     order = api.wait_status(order_id, "ROLLED_BACK")
     bank.reset()
-    assert compensated_in_order(order) == ["bind_account", "reserve_account", "create_client"]
+    assert compensated_in_order(order) == ["create_depositor_order", "bind_account", "reserve_account",
+                                           "create_client"]
     resolved = [h for h in order["history"] if h["action"] == "incident.resolved"]
     assert resolved and resolved[0]["detail"]["reason"] == "unbound by hand in the core, ticket OPS-1"
 

@@ -250,7 +250,7 @@ def test_openapi_documents_the_endpoints(api):
 def test_the_use_cases_check_the_role_themselves(system):
     """The pages call app.services.models directly: the role check is there, not only in the API."""
     from app.services import models
-    from app.services.caller import Caller
+    from app.domain.caller import Caller
     from app.services.errors import Forbidden, NotFound
     manager = Caller(id="u-manager-1", name="m", role="manager", company="dev-1")
     for call in (lambda c: models.check(system, c, ORDER_FILES), lambda c: models.versions(system, c),

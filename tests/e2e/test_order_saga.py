@@ -141,7 +141,7 @@ def test_health_and_openapi(api):
 
 
 def test_fault_endpoint_validates_operation(api):
-    bad = api.post("/api/v1/dev/faults", json={"operation": "nope", "fail_times": 1})
+    bad = api.post("/api/v1/dev/faults", who="admin", json={"operation": "nope", "fail_times": 1})
     assert bad.status_code == 422
-    ok = api.post("/api/v1/dev/faults", json={"operation": "escrow.reserve_account", "fail_times": 0})
+    ok = api.post("/api/v1/dev/faults", who="admin", json={"operation": "escrow.reserve_account", "fail_times": 0})
     assert ok.status_code == 200

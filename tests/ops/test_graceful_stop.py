@@ -30,7 +30,7 @@ def test_make_run_finishes_the_command_in_progress(broker):
     with Service("app", env={"PORT": "0", "ESCROW_KAFKA_BOOTSTRAP": broker}, name="app") as app:
         wait_http(f"{app.address}/readyz")
         auth = headers("m1")
-        slow = requests.post(f"{app.address}/api/v1/dev/faults", headers=auth, timeout=5, json={
+        slow = requests.post(f"{app.address}/api/v1/dev/faults", headers=headers("admin"), timeout=5, json={
             "operation": "escrow.reserve_account", "fail_times": 0, "latency_ms": 2500})
         assert slow.status_code == 200, slow.text
         created = requests.post(f"{app.address}/api/v1/orders", json=order_body(), headers=auth, timeout=5)

@@ -50,8 +50,8 @@ def test_two_workers_share_one_bank_each_effect_once(services):
         admin = simulator_admin(bank_url)
         admin.set_fault("escrow.bind_to_developer", 1, after_effect=True)  # bound, then a 503
         api = Api(create_app(system).test_client())
-        in_process_only = api.post("/api/v1/dev/faults", json={"operation": "escrow.reserve_account",
-                                                                 "fail_times": 1})
+        in_process_only = api.post("/api/v1/dev/faults", who="admin",
+                                   json={"operation": "escrow.reserve_account", "fail_times": 1})
         assert in_process_only.status_code == 409 and "/admin/v1/set_fault" in in_process_only.get_json()["message"]
         ids = [api.create(body=order_body(passport=("4601", f"{200000 + n}"))) for n in range(ORDERS)]
         for order_id in ids:

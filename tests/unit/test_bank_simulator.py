@@ -187,3 +187,35 @@ def test_thread_safety(bank):
     for t in threads:
         t.join()
     assert len(ids) == 1 and set(errors) == set(ids)
+
+
+def test_lookups_say_which_order_created_a_client(bank):
+    cid = bank.create_client(DEPOSITOR, idempotency_key="c", order_id="o1")
+    passport = DEPOSITOR["passport"]
+    [found] = bank.find_clients_by_document(passport["series"], passport["number"])
+    assert found["client_id"] == cid and found["created_for"] == "o1"
+    assert bank.find_clients_by_document("4510", "123456")[0]["created_for"] is None  # seeded
+
+
+def test_a_client_in_use_by_another_order_is_kept(bank):
+    cid = bank.create_client(DEPOSITOR, idempotency_key="c", order_id="o1")
+    acc = bank.reserve_escrow_account("o2", cid, 100_00, "2029-01-01", idempotency_key="r2")
+    assert bank.deactivate_client(cid, idempotency_key="d1") == "in_use"
+    assert bank.get_client(cid)["status"] == "active"
+    assert bank.snapshot_for_order("o1")["holds_nothing"]       # kept for o2, not held for o1
+    bank.release_escrow_account(acc, idempotency_key="u2")
+    assert bank.deactivate_client(cid, idempotency_key="d1b") == "deactivated"
+    assert bank.deactivate_client(cid, idempotency_key="d1c") == "inactive"
+    assert bank.effects("o1") == {"clients.create_depositor": 1, "clients.deactivate_depositor": 1}
+
+
+def test_a_reservation_brings_back_a_client_a_rollback_deactivated(bank):
+    """An order that chose the client before the creator's rollback deactivated it."""
+    cid = bank.create_client(DEPOSITOR, idempotency_key="c", order_id="o1")
+    assert bank.deactivate_client(cid, idempotency_key="d1") == "deactivated"
+    bank.reserve_escrow_account("o2", cid, 100_00, "2029-01-01", idempotency_key="r2")
+    assert bank.get_client(cid)["status"] == "active"
+    assert bank.effects("o2") == {"escrow.reserve_account": 1, "clients.reactivate": 1}
+    bank.merge_clients(["C00000002", "C00000003"], idempotency_key="m")
+    with pytest.raises(BankRefusal):   # a merged record is not brought back
+        bank.reserve_escrow_account("o3", "C00000003", 100_00, "2029-01-01", idempotency_key="r3")

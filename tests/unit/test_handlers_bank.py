@@ -67,6 +67,30 @@ def test_create_depositor_already_exists_is_success(bank, call_factory):
     assert bank.get_client(first)["status"] == "active"
 
 
+def test_whether_the_order_created_its_client_is_the_banks_answer(bank, call_factory):
+    """A run that died after creating the client, before recording it: the lookup does not count
+    that client as found, the create step gets it back as created, the undo deactivates it."""
+    order = make_order()
+    run(call_factory, "clients.create_depositor", order)
+    order["results"].clear()                                   # the record was lost
+    assert run(call_factory, "clients.find_by_document", order).variables == {"client_match": "none"}
+    assert run(call_factory, "clients.create_depositor", order).results["client_created"] is True
+    order["results"].clear()                                   # lost again, before the undo
+    assert run(call_factory, "clients.deactivate_depositor", order, key="undo").results == {
+        "client_deactivated": True}
+    assert bank.effects(order["id"]) == {"clients.create_depositor": 1, "clients.deactivate_depositor": 1}
+
+
+def test_undoing_a_client_another_order_uses_keeps_it(bank, call_factory):
+    order = make_order()
+    run(call_factory, "clients.create_depositor", order)
+    bank.reserve_escrow_account("another-order", order["results"]["client_id"], 100_00, "2029-01-01",
+                                idempotency_key="theirs")
+    assert run(call_factory, "clients.deactivate_depositor", order, key="undo").results == {
+        "client_kept": "in use by another order"}
+    assert bank.get_client(order["results"]["client_id"])["status"] == "active"
+
+
 def test_reserve_and_bind_already_exist_are_success(bank, call_factory):
     order = make_order()
     forward(call_factory, order)

@@ -42,9 +42,15 @@ def test_expire_and_revoke(signing, outbox, call_factory):
     out = H["signing.expire_code"](call_factory(order, key="t1", signing=signing, now=later))
     assert out.results == {"signing_expired_at": "2026-11-25T10:05:00Z"}
     assert signing.state(order["id"], later)["status"] == "expired"
+    assert H["signing.expire_code"](call_factory(order, key="t1", signing=signing, now=later)).results == \
+        out.results  # repeated after a crash: the same answer
     assert H["signing.revoke_code"](call_factory(order, signing=signing)).results == \
         {"signing_revoked": True}
-    assert H["signing.revoke_code"](call_factory(order, signing=signing)).results == {}
+    # a run that died after the call repeats it: the same answer (what was done, not "now")
+    assert H["signing.revoke_code"](call_factory(order, signing=signing)).results == \
+        {"signing_revoked": True}
+    again = H["signing.expire_code"](call_factory(order, key="t1", signing=signing, now=later))
+    assert again.results == {}  # revoked since: not expired by this step
 
 
 def test_document_hash_is_canonical():

@@ -56,7 +56,23 @@ def test_passport_expired():
     assert v.passport_expired("2008-06-01", "1988-05-17", TODAY) is None
     assert "20" in v.passport_expired("2003-01-10", "1988-05-17", TODAY)
     assert "45" in v.passport_expired("2000-01-10", "1980-01-01", TODAY)
-    assert v.passport_expired("2003-01-10", "1988-05-17", date(2008, 5, 17)) is None
+    # invalid from the 20th birthday itself; with a grace period, from that many days later
+    assert v.passport_expired("2003-01-10", "1988-05-17", date(2008, 5, 16)) is None
+    assert "20" in v.passport_expired("2003-01-10", "1988-05-17", date(2008, 5, 17))
+    assert v.passport_expired("2003-01-10", "1988-05-17", date(2008, 8, 14), grace_days=90) is None
+    assert "20" in v.passport_expired("2003-01-10", "1988-05-17", date(2008, 8, 15), grace_days=90)
+    # one issued on or after the birthday is the replacement: valid
+    assert v.passport_expired("2008-05-17", "1988-05-17", date(2030, 1, 1)) is None
+
+
+def test_depositor_errors_name_an_expired_passport():
+    depositor = {"last_name": "A", "first_name": "B", "birth_date": "1980-01-01", "phone": "+79161234567",
+                 "passport": {"series": "4510", "number": "123456", "issuer_code": "770-001",
+                              "issued_on": "2000-01-10"}}
+    assert "45" in v.depositor_errors(depositor, TODAY)["passport.issued_on"]
+    assert "passport.issued_on" not in v.depositor_errors(depositor, date(2024, 12, 31))
+    grace = (TODAY - date(2025, 1, 1)).days + 1
+    assert "passport.issued_on" not in v.depositor_errors(depositor, TODAY, passport_grace_days=grace)
 
 
 def test_bank_account():

@@ -184,13 +184,16 @@ def test_a_failing_step_rolls_back_and_the_diagram_numbers_the_undone_steps(page
     finally:
         system.bank.reset()
     expect(element(page, "create_depositor_order")).to_have_class(re.compile(r"\bstate-failed\b"))
-    undone = ["bind_account", "reserve_account", "create_client"]   # newest first
+    # newest first; the failed step itself first: its call timed out, which may come after the
+    # effect, so it is undone too (RELIABILITY.md)
+    undone = ["create_depositor_order", "bind_account", "reserve_account", "create_client"]
     for number, step in enumerate(undone, start=1):
-        expect(element(page, step)).to_have_class(re.compile(r"\bstate-compensated\b"))
+        if number > 1:
+            expect(element(page, step)).to_have_class(re.compile(r"\bstate-compensated\b"))
         badge = page.locator(f'.djs-overlays[data-container-id="{step}"] .diagram-badge')
         expect(badge).to_have_text(str(number))
     expect(page.locator(".undone li")).to_have_text(
-        ["Bind to developer's account", "Reserve escrow account", "Create client"])
+        ["Create depositor order", "Bind to developer's account", "Reserve escrow account", "Create client"])
     expect(element(page, "compliance_check")).to_have_class(re.compile(r"\bstate-completed\b"))
     expect(page.locator("table.steps")).to_contain_text("failed")
     diagram_shot(p, "rolled back")

@@ -8,7 +8,7 @@ from app.api.factory import create_app
 from app.domain.clock import utcnow
 from app.domain.statuses import ALL as STATUSES
 from app.services import dashboard
-from app.services.caller import Caller
+from app.domain.caller import Caller
 from app.services.errors import Forbidden
 from tests.e2e.harness import DUPLICATE_CLIENT_PASSPORT, Api, order_body
 from tests.web.test_sign_in import client, csrf, sign_in  # noqa: F401  (fixture and helpers)

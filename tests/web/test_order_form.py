@@ -8,7 +8,7 @@ import pytest
 
 from app.api.factory import create_app
 from app.services import order_diagram
-from app.services.caller import Caller
+from app.domain.caller import Caller
 from app.services.errors import NotFound
 from app.services.orders import cancel_refusal, may_cancel
 from app.services.signature import signing_refusal

@@ -63,7 +63,9 @@ class SimulatorAdmin:
             }
             snap = copy.deepcopy(snap)
             snap["active"] = {
-                "clients": sum(c["status"] == "active" for c in snap["clients"]),
+                # a client another order's live products rely on is no longer held for this one
+                "clients": sum(c["status"] == "active" and not self._client_in_use(c["client_id"], other_than=order_id)
+                               for c in snap["clients"]),
                 "reservations": sum(a["active"] for a in snap["reservations"]),
                 "bindings": sum(b["status"] == "active" for b in snap["bindings"]),
                 "depositor_orders": sum(d["status"] == "created" for d in snap["depositor_orders"]),

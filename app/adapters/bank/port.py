@@ -15,17 +15,23 @@ class BankCore(Protocol):
         """{"verdict": "clear"|"refused", "reason": str|None, "check_id": str}"""
 
     def find_clients_by_document(self, series: str, number: str) -> list[dict]:
-        """Active client records holding this passport (0, 1 or several duplicates)."""
+        """Active client records holding this passport (0, 1 or several duplicates). Each
+        carries `created_for`: the order reference given to create_client, else None."""
 
     def get_client(self, client_id: str) -> dict:
-        """The client record; NotFound if unknown."""
+        """The client record (with `created_for`, `status`); NotFound if unknown."""
 
     def create_client(self, person: dict, *, idempotency_key: str,
                       order_id: str | None = None) -> str:
         """New client id; AlreadyExists(client_id) if the passport is already a client.
-        `order_id` is the caller's reference, kept for audit."""
+        `order_id` is the caller's reference, kept on the record as `created_for`: which order
+        created a client is the bank's answer, whatever the caller remembers."""
 
-    def deactivate_client(self, client_id: str, *, idempotency_key: str) -> None: ...
+    def deactivate_client(self, client_id: str, *, idempotency_key: str) -> str:
+        """Undo a creation: "deactivated"; "in_use" (kept active: a live escrow reservation or
+        depositor order of some order uses the client); "inactive" (it was not active).
+        A client deactivated this way becomes active again when an escrow account is reserved
+        for it (an order that chose the client before it was deactivated still relies on it)."""
 
     def merge_clients(self, client_ids: list[str], *, idempotency_key: str,
                       survivor: str | None = None) -> str:

@@ -23,6 +23,7 @@ OP_FIND_CLIENTS = "clients.find_by_document"
 OP_CREATE_CLIENT = "clients.create_depositor"
 OP_DEACTIVATE_CLIENT = "clients.deactivate_depositor"
 OP_MERGE_CLIENTS = "clients.merge_records"
+OP_REACTIVATE_CLIENT = "clients.reactivate"   # inside a reservation, not a handler of its own
 OP_RESERVE = "escrow.reserve_account"
 OP_RELEASE = "escrow.release_account"
 OP_BIND = "escrow.bind_to_developer"
@@ -35,8 +36,9 @@ ESCROW_PREFIX = "40817810"  # balance account + currency (810 = rouble) of escro
 
 class SimulatedBank(SimulatorAdmin):
     def __init__(self, clock=utcnow, faults: FaultInjector | None = None,
-                 reservation_ttl: timedelta = timedelta(days=30)):
+                 reservation_ttl: timedelta = timedelta(days=30), passport_grace_days: int = 0):
         self._lock = threading.RLock()
+        self.passport_grace_days = passport_grace_days
         self._clock = clock
         self._faults = faults or FaultInjector()
         self.reservation_ttl = reservation_ttl
@@ -114,7 +116,7 @@ class SimulatedBank(SimulatorAdmin):
                 reason = "invalid_passport"
             elif passport.get("issued_on") and person.get("birth_date") and \
                     validation.passport_expired(passport["issued_on"], person["birth_date"],
-                                                self._now().date()):
+                                                self._now().date(), self.passport_grace_days):
                 reason = "passport_expired"
             return {"verdict": "refused" if reason else "clear", "reason": reason,
                     "check_id": self._next("K")}
@@ -148,13 +150,24 @@ class SimulatedBank(SimulatorAdmin):
             return client_id
         return self._call(OP_CREATE_CLIENT, idempotency_key, action)
 
-    def deactivate_client(self, client_id: str, *, idempotency_key: str) -> None:
+    def deactivate_client(self, client_id: str, *, idempotency_key: str) -> str:
         def action():
             client = self._get(self._clients, client_id, "client")
-            if client["status"] == "active":
-                client["status"] = "deactivated"
-                self._effect(OP_DEACTIVATE_CLIENT, client.get("created_for"))
+            if client["status"] != "active":
+                return "inactive"
+            if self._client_in_use(client_id):
+                return "in_use"
+            client["status"] = "deactivated"
+            self._effect(OP_DEACTIVATE_CLIENT, client.get("created_for"))
+            return "deactivated"
         return self._call(OP_DEACTIVATE_CLIENT, idempotency_key, action)
+
+    def _client_in_use(self, client_id: str, other_than: str | None = None) -> bool:
+        """A live reservation or depositor order of some order (but `other_than`) relies on it."""
+        accounts = self._indexed("accounts_of_client", client_id, self._accounts)
+        orders = self._indexed("orders_of_client", client_id, self._orders)
+        return any(self._reservation_active(a) and a["order_id"] != other_than for a in accounts) \
+            or any(d["status"] == "created" and d["order_id"] != other_than for d in orders)
 
     def merge_clients(self, client_ids: list[str], *, idempotency_key: str,
                       survivor: str | None = None) -> str:
@@ -183,7 +196,7 @@ class SimulatedBank(SimulatorAdmin):
                                until: date | str, *, idempotency_key: str) -> str:
         def action():
             client = self._get(self._clients, client_id, "client")
-            if client["status"] != "active":
+            if client["status"] not in ("active", "deactivated"):
                 raise BankRefusal("client_inactive", f"client {client_id} is {client['status']}")
             if validation.amount_kopecks(amount):
                 raise BankRefusal("invalid_amount", validation.amount_kopecks(amount))
@@ -192,7 +205,11 @@ class SimulatedBank(SimulatorAdmin):
                 raise AlreadyExists(existing, "the order already has a reserved account")
             number = f"{ESCROW_PREFIX}0{next(self._seq):011d}"
             account = validation.with_account_key(seed.BANK_BIK, number)
+            if client["status"] == "deactivated":  # undone by a rollback, relied on again
+                client["status"] = "active"
+                self._effect(OP_REACTIVATE_CLIENT, order_id)
             self._index_add("account_of_order", order_id, account)
+            self._index_add("accounts_of_client", client_id, account)
             self._accounts[account] = {
                 "account": account, "order_id": order_id, "client_id": client_id,
                 "amount": amount, "until": validation.parse_date(until).isoformat(),
@@ -266,6 +283,7 @@ class SimulatedBank(SimulatorAdmin):
                 raise AlreadyExists(existing, "the order already has a depositor order")
             dep_id = self._next("D")
             self._index_add("depositor_order_of_order", order_id, dep_id)
+            self._index_add("orders_of_client", client_id, dep_id)
             self._orders[dep_id] = {
                 "depositor_order_id": dep_id, "order_id": order_id, "client_id": client_id,
                 "account": account, "amount": amount, "agreement": copy.deepcopy(agreement),

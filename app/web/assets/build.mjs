@@ -2,7 +2,8 @@
 // vendor files copied from node_modules, and our entry points (assets/*.entry.js) bundled
 // with esbuild, so pages load only files the application serves itself.
 import { build } from "esbuild";
-import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,6 +31,21 @@ for (const [source, target] of VENDOR) {
   cpSync(join(modules, source), join(dist, "vendor", target), { recursive: true });
 }
 
+// The model editor's bpmnlint rules, compiled at build time from bpmnlint.json (bpmnlint's own
+// compiler writes a module that imports every enabled rule; bundles import it as
+// "virtual:bpmnlint-config"), since there is no webpack loader here.
+const compileConfig = createRequire(import.meta.url)("bpmnlint/lib/support/compile-config");
+const bpmnlintConfig = {
+  name: "bpmnlint-config",
+  setup(b) {
+    b.onResolve({ filter: /^virtual:bpmnlint-config$/ }, () => ({ path: "bpmnlint-config", namespace: "bpmnlint" }));
+    b.onLoad({ filter: /.*/, namespace: "bpmnlint" }, async () => ({
+      contents: await compileConfig(JSON.parse(readFileSync(join(here, "bpmnlint.json"), "utf8"))),
+      resolveDir: root, loader: "js", watchFiles: [join(here, "bpmnlint.json")],
+    }));
+  },
+};
+
 const entries = readdirSync(here).filter((name) => name.endsWith(".entry.js"));
 if (entries.length) {
   await build({
@@ -40,8 +56,14 @@ if (entries.length) {
     sourcemap: true,
     format: "iife",
     target: ["chrome110", "firefox110", "safari16"],
-    loader: { ".bpmn": "text", ".css": "css" },
+    loader: { ".bpmn": "text", ".css": "css", ".woff": "file", ".woff2": "file", ".ttf": "file", ".eot": "file", ".svg": "file" },
+    jsx: "automatic",  // the properties panel's components (preact, as @bpmn-io/properties-panel uses it)
+    jsxImportSource: "@bpmn-io/properties-panel/preact",
+    plugins: [bpmnlintConfig],
     logLevel: "warning",
   });
 }
-console.log(`assets: ${VENDOR.length} vendor files, ${entries.length} bundles -> ${dist}`);
+const sizes = entries.map((n) => n.replace(".entry.js", "")).flatMap((n) => [`${n}.js`, `${n}.css`])
+  .filter((f) => { try { return statSync(join(dist, f)); } catch { return false; } })
+  .map((f) => `${f} ${Math.round(statSync(join(dist, f)).size / 1024)} KB`);
+console.log(`assets: ${VENDOR.length} vendor files, ${entries.length} bundles -> ${dist} (${sizes.join(", ")})`);

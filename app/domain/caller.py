@@ -14,3 +14,5 @@ class Caller:
 
     def sees_company(self, company: str) -> bool:
         return self.role != MANAGER or self.company == company
+
+MODELLERS = (ANALYST, ADMIN)  # who works on process models
