@@ -81,9 +81,9 @@ def _locked(method, lock):
     return call
 
 
-def install(lock) -> None:
+def install(lock=None) -> None:
     """`lock`: the one writes take (connection.atomic); reads take it too, as MongoDB's own
-    reads see whole documents."""
+    reads see whole documents (None, for the speed-ups' own tests: reads left as they are)."""
     mongomock_lookup.install()
     mongomock_updates.install()
     # mongomock's collection module reaches these through its module names only.
@@ -91,6 +91,8 @@ def install(lock) -> None:
     mongomock_collection._copy_field = _copy_field
     mongomock_collection.version = types.SimpleNamespace(parse=functools.lru_cache(maxsize=None)(version.parse))
     mongomock_helpers.patch_datetime_awareness_in_document = _patch_datetimes
+    if lock is None:
+        return
     for owner, name in ((mongomock_collection.Cursor, "_compute_results"),
                         (mongomock_collection.Collection, "count_documents"),
                         (mongomock_collection.Collection, "aggregate")):
