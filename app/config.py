@@ -32,7 +32,7 @@ class Settings:
     topic_prefix: str = "escrow."
     consumer_group: str = "escrow-process-manager"
     embedded_workers: int = 1                  # worker threads in the embedded process
-    background_cpu: str = "auto"               # worker, relay, scheduler threads on one CPU: auto|off|N
+    background_cpu: str = "auto"               # the embedded process's Python threads on one CPU: auto|off|N
     run_worker_in_app: bool = True             # embedded: worker, relay, scheduler as threads
     bpmn_dir: Path = ROOT / "bpmn"
     forms_dir: Path = ROOT / "forms"

@@ -5,7 +5,7 @@ threads: scale with replicas, so each process has its own /metrics and its own r
 """
 import os
 
-from app.serving import OPTIONS, count_connection, stop_system
+from app.serving import OPTIONS, before_request, stop_system
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:5000")
 worker_class = OPTIONS["worker_class"]
@@ -15,6 +15,6 @@ keepalive = OPTIONS["keepalive"]
 timeout = OPTIONS["timeout"]
 graceful_timeout = OPTIONS["graceful_timeout"]
 worker_exit = stop_system
-pre_request = count_connection
+pre_request = before_request
 logger_class = OPTIONS["logger_class"]
 proc_name = "escrow-api"

@@ -9,6 +9,7 @@ import sys
 from gunicorn.app.base import BaseApplication
 
 from app.observability import metrics
+from app.worker import affinity
 
 OPTIONS = {
     "worker_class": "gthread",
@@ -22,10 +23,14 @@ OPTIONS = {
 }
 
 
-def count_connection(_worker, request) -> None:
-    """gunicorn's pre_request hook: a connection's first request counts the connection."""
+def before_request(_worker, request) -> None:
+    """gunicorn's pre_request hook: a connection's first request counts the connection; the
+    request thread runs on the CPU of the app's background threads, if they have one."""
     if request.req_number == 1:
         metrics.HTTP_CONNECTIONS.inc()
+    wsgi = sys.modules.get("wsgi")
+    if wsgi is not None:
+        affinity.pin_this_thread_once(wsgi.system.background_cpu)
 
 
 def announce(server) -> None:
@@ -58,4 +63,4 @@ class _Gunicorn(BaseApplication):
 def serve(load, host: str, port: int, *, name: str, **options) -> None:
     """Run until SIGTERM or SIGINT; `load()` builds the WSGI app inside the worker process."""
     _Gunicorn(load, {**OPTIONS, "bind": f"{host}:{port}", "proc_name": name,
-                     "when_ready": announce, "pre_request": count_connection, **options}).run()
+                     "when_ready": announce, "pre_request": before_request, **options}).run()

@@ -34,6 +34,24 @@ def test_a_pinned_thread_runs_on_its_cpu_only_and_others_stay_free():
     assert sorted(os.sched_getaffinity(0)) == ALLOWED  # the calling thread is not moved
 
 
+def test_a_pooled_thread_is_pinned_by_its_first_call_only(monkeypatch):
+    calls, seen = [], {}
+    real = affinity.pin_this_thread
+    monkeypatch.setattr(affinity, "pin_this_thread", lambda cpu: (calls.append(cpu), real(cpu)))
+
+    def request_thread():
+        for _ in range(3):  # three requests on one thread of the pool
+            affinity.pin_this_thread_once(ALLOWED[0])
+        seen["cpus"] = os.sched_getaffinity(0)
+
+    thread = threading.Thread(target=request_thread)
+    thread.start()
+    thread.join()
+    assert calls == [ALLOWED[0]] and seen["cpus"] == {ALLOWED[0]}
+    affinity.pin_this_thread_once(None)  # production: no CPU chosen, nothing pinned
+    assert calls == [ALLOWED[0]]
+
+
 def test_a_cpu_out_of_reach_leaves_the_thread_free(caplog):
     seen = {}
 
