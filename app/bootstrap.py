@@ -141,7 +141,8 @@ def build(settings: Settings | None = None, **overrides) -> System:
 
     handlers = saga.instrument_handlers(registry.load_all())
     engine = make_engine(settings, handlers)
-    catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record))
+    catalog = ModelCatalog(engine, on_deploy=lambda record: _publish_model(producer, settings, record),
+                           on_model=saga.model_loaded)
     if not ProcessModel.objects.first():
         # An empty database may be a lost one: take the deployed versions back from their
         # compacted topic first, so bpmn/ never overwrites a version running orders use.

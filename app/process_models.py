@@ -22,9 +22,10 @@ def initial_data(settings) -> dict:
 
 
 class ModelCatalog:
-    def __init__(self, engine, on_deploy=None):
+    def __init__(self, engine, on_deploy=None, on_model=None):
         self.engine = engine
         self.on_deploy = on_deploy or (lambda record: None)  # e.g. publish to the models topic
+        self.on_model = on_model or (lambda parsed: None)    # a parsed model enters the cache
         self._by_hash: dict = {}
         self._current: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
@@ -38,6 +39,8 @@ class ModelCatalog:
         files = {k: v.decode("utf-8") for k, v in checked.contents().items()}
         latest = self.latest(name)
         if latest and latest.spec_hash == parsed.spec_hash and dict(latest.files) == files:
+            self._by_hash.setdefault(parsed.spec_hash, parsed)
+            self.on_model(parsed)
             return latest
         version = latest.version + 1 if latest else 1
         record = ProcessModel(id=f"{name}:{version}", name=name, version=version,
@@ -46,6 +49,7 @@ class ModelCatalog:
                               note=note or None)
         record.save(force_insert=True)
         self._by_hash[parsed.spec_hash] = parsed
+        self.on_model(parsed)
         self._current.pop(name, None)
         self.on_deploy(record)
         return record
@@ -85,6 +89,7 @@ class ModelCatalog:
                     raise KeyError(f"no deployed model with spec {spec_hash}")
                 parsed = self.engine.model_from_spec(json.loads(record.spec_json))
                 self._by_hash[spec_hash] = parsed
+                self.on_model(parsed)
         return parsed
 
 

@@ -7,6 +7,8 @@
   redone after a lost race is counted once.
 - instrument_handlers(): wraps each step handler at start-up to time every attempt with its
   outcome (ok, transient, business, error) and to count and log the retries.
+- model_loaded(): every step of a model has its series at zero before its first attempt, so
+  that rate() sees the first failure (a counter that appears with a value shows no increase).
 Dead letters: dead_letter(), called by the consumer.
 """
 import functools
@@ -97,17 +99,22 @@ def _status_changed(values: dict) -> None:
 
 def instrument_handlers(handlers: dict) -> dict:
     """The same handlers, each attempt timed by step and outcome; a retry counted and logged."""
-    seen: set[str] = set()
-    return {name: _attempt(name, handler, seen) for name, handler in handlers.items()}
+    return {name: _attempt(name, handler) for name, handler in handlers.items()}
 
 
-def _attempt(name: str, handler, seen: set):
+def model_loaded(model) -> None:
+    """A parsed model (app.engine.ParsedModel) this process may run: its service tasks' series."""
+    for spec in (model.spec, *model.subprocess_specs.values()):
+        for task in spec.task_specs.values():
+            if getattr(task, "operation_name", None):
+                _zero_series(task.bpmn_id)
+
+
+def _attempt(name: str, handler):
     @functools.wraps(handler)  # keeps its attributes (read_only)
     def attempt(call):
         step = call.step or name
-        if step not in seen:
-            _zero_series(step)
-            seen.add(step)
+        _zero_series(step)  # a model loaded elsewhere (a step of its own name) or a direct call
         if call.attempt > 1:
             metrics.STEP_RETRIES.labels(step=step).inc()
             events.emit(WARNING, "step.retry", "order {order_id}: step {step} retried (attempt {attempt})",
@@ -128,7 +135,13 @@ def _attempt(name: str, handler, seen: set):
     return attempt
 
 
+_ZEROED: set[str] = set()
+
+
 def _zero_series(step: str) -> None:
+    if step in _ZEROED:
+        return
+    _ZEROED.add(step)
     for outcome in metrics.STEP_OUTCOMES:
         metrics.STEP_DURATION.labels(step=step, outcome=outcome)
     metrics.STEP_RETRIES.labels(step=step)

@@ -144,3 +144,24 @@ def test_each_attempt_is_timed_by_step_and_outcome_and_retries_are_counted():
     assert _sample("escrow_saga_step_retries_total", step=step) == retries + 3
     assert [field(line, "event.action") for line in lines] == ["step.retry"] * 3
     assert all(line["log.level"] == "warning" and field(line, "escrow.attempt") == 2 for line in lines)
+
+
+def test_a_loaded_model_has_every_step_series_at_zero_before_its_first_attempt():
+    """rate() sees a step's first failure only if the series was scraped before it, at zero."""
+    from app.bootstrap import make_engine
+    from app.config import Settings
+    from app.process_models import ORDER_PROCESS
+    from handlers import registry
+    engine = make_engine(Settings(), registry.load_all())
+    # Steps of names no other test runs (a forward step and a compensation handler renamed)
+    files = {p.name: p.read_bytes().replace(b'"bind_account"', b'"bind_account_unseen"')
+             .replace(b'"revoke_code"', b'"revoke_code_unseen"')
+             for p in sorted(Settings().bpmn_dir.glob("*.bpmn"))}
+    steps = ("bind_account_unseen", "revoke_code_unseen")
+    assert REGISTRY.get_sample_value("escrow_saga_step_retries_total", {"step": steps[0]}) is None
+    saga.model_loaded(engine.compile(engine.check(files, ORDER_PROCESS), ORDER_PROCESS))
+    for step in steps:
+        for outcome in ("ok", "transient", "business", "error"):
+            labels = {"step": step, "outcome": outcome}
+            assert REGISTRY.get_sample_value("escrow_saga_step_duration_seconds_count", labels) is not None, labels
+        assert REGISTRY.get_sample_value("escrow_saga_step_retries_total", {"step": step}) is not None
