@@ -45,8 +45,8 @@ HTTP_CONNECTIONS = Counter("escrow_http_connections", "HTTP connections the API 
                            "(requests per connection shows whether clients keep them alive).")
 
 # Counted and timed where things happen (app.observability.saga, .http). A step's series are
-# created at 0 with every outcome when the step first runs: rate() sees the first failures then
-# (a series that appears at 6 looks like no increase at all).
+# created at 0 with every outcome when a model with the step is loaded: rate() sees the first
+# failures then (a series that appears at 6 looks like no increase at all).
 ALL = (ORDERS_CREATED, STEP_DURATION, STEP_RETRIES, COMPENSATIONS, SIGNING_ATTEMPTS, DEAD_LETTERS,
        HTTP_REQUEST_DURATION, HTTP_CONNECTIONS)
 
