@@ -135,6 +135,8 @@ class CompensationSchema(Schema):
 
 class StepSchema(Schema):
     name = fields.String()
+    instance = fields.String(metadata={"description": "which instance of a multi-instance activity "
+                                                      "(\"0\", \"1/2\" when nested); absent otherwise"})
     label = fields.String(allow_none=True)
     handler = fields.String(allow_none=True)
     state = fields.String(metadata={"description": "running, waiting, completed, failed, interrupted "

@@ -21,6 +21,8 @@ def public_step(entry: dict) -> dict:
     """A step record of the order document as callers see it (no task ids, no retry times)."""
     view = {k: entry.get(k) for k in ("name", "label", "handler", "state", "attempts",
                                       "started_at", "finished_at", "error")}
+    if entry.get("instance") is not None:  # one of a multi-instance activity's instances
+        view["instance"] = entry["instance"]
     if entry.get("compensation"):
         c = entry["compensation"]
         view["compensation"] = {k: c.get(k) for k in ("handler", "attempts", "started_at",

@@ -258,7 +258,7 @@ class ProcessManager:
         it (a timeout may come after the effect). Lookups change nothing."""
         if not self._has_effect(call):
             return False
-        entry = step_book.find(run.steps, call.step)
+        entry = step_book.find(run.steps, call.step, call.instance)
         return call.task_id in run.waiting_at_load or bool(
             entry and entry["task_id"] == call.task_id and entry["attempts"])
 
@@ -284,17 +284,20 @@ class ProcessManager:
     def _record_for(self, run: OrderRun, call) -> dict:
         """The step entry (or its compensation record) that bookkeeps this call."""
         if call.compensates:
-            entry = step_book.find(run.steps, call.compensates) or step_book.enter(
-                run.steps, call.compensates, call.compensates, None, f"unknown:{call.compensates}", run.now)
+            entry = step_book.find(run.steps, call.compensates, call.instance) or step_book.enter(
+                run.steps, call.compensates, call.compensates, None, f"unknown:{call.compensates}", run.now,
+                instance=call.instance)
             return step_book.compensation(entry, call.handler, call.task_id, run.now)
-        return step_book.enter(run.steps, call.step, call.label, call.handler, call.task_id, run.now)
+        return step_book.enter(run.steps, call.step, call.label, call.handler, call.task_id, run.now,
+                               instance=call.instance)
 
     def _run_call(self, run: OrderRun, call) -> bool:
         """Run one handler and apply its outcome; False when no checkpoint is needed yet (a
         read-only step that succeeded: repeating it after a crash changes nothing)."""
         record = self._record_for(run, call)
-        entry = step_book.find(run.steps, call.compensates or call.step)
-        key = f"{run.doc['_id']}/{call.compensates or call.step}/{entry['visit']}"
+        entry = step_book.find(run.steps, call.compensates or call.step, call.instance)
+        instance = f"[{call.instance}]" if call.instance is not None else ""
+        key = f"{run.doc['_id']}/{call.compensates or call.step}{instance}/{entry['visit']}"
         if call.compensates:
             key += "/compensate"
         step_call = StepCall(order_id=run.doc["_id"], order=run.order_view(), params=call.params,
@@ -326,7 +329,7 @@ class ProcessManager:
     def _finish_call(self, run: OrderRun, call, variables: dict, manual: bool = False) -> None:
         record = self._record_for(run, call)
         record.update(finished_at=run.now, error=None, retry_at=None)
-        entry = step_book.find(run.steps, call.compensates or call.step)
+        entry = step_book.find(run.steps, call.compensates or call.step, call.instance)
         if not (call.compensates and entry["state"] == "failed"):
             entry["state"] = "compensated" if call.compensates else "completed"
         run.inst.complete_service(call.task_id, variables)
@@ -361,10 +364,10 @@ class ProcessManager:
         back like one); if the model catches nothing at all, or a rollback step fails, an
         operator gets an incident: a rollback that cannot finish is never dropped silently."""
         if not call.compensates:
-            step_book.find(run.steps, call.step)["state"] = "failed"
+            step_book.find(run.steps, call.step, call.instance)["state"] = "failed"
         outcome = failures.give_up(run.inst, call, code, message)
         if outcome == failures.COMPENSATION_FAILED:
-            step_book.find(run.steps, call.compensates)["state"] = "compensation_failed"
+            step_book.find(run.steps, call.compensates, call.instance)["state"] = "compensation_failed"
             run.note("worker", "step.compensation_failed", step=call.compensates, handler=call.handler)
             run.open_incident(call.compensates, call.task_id, call.handler, incident_error, attempts)
         elif outcome == failures.UNCAUGHT:
