@@ -9,7 +9,7 @@ import sys
 from gunicorn.app.base import BaseApplication
 
 from app.observability import metrics
-from app.worker import affinity
+from app import affinity
 
 OPTIONS = {
     "worker_class": "gthread",

@@ -1,10 +1,10 @@
-"""Background threads on one CPU (app.worker.affinity)."""
+"""Background threads on one CPU (app.affinity)."""
 import os
 import threading
 
 import pytest
 
-from app.worker import affinity
+from app import affinity
 
 ALLOWED = sorted(os.sched_getaffinity(0))
 
