@@ -8,8 +8,8 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
-from app.observability import metrics
 from app import affinity
+from app.observability import metrics
 
 OPTIONS = {
     "worker_class": "gthread",
