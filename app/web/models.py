@@ -2,10 +2,11 @@
 elements), the editor (bpmn-js Modeler with our properties, live checks, simulation, deploy)
 and the comparison of two versions. A thin layer over app/services; the editor's script talks
 to the JSON API (validate, simulations, deploy, handlers, forms) with the session."""
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.api.views import system
 from app.domain import statuses
 from app.process_models import ORDER_PROCESS
 from app.services import model_diff, model_overview, models
@@ -21,25 +22,17 @@ ANALYSTS = (ANALYST, ADMIN)
 SIMULATION_DATA = {ORDER_PROCESS: {"client_match": "none"}}
 
 
-def system():
-    return current_app.extensions["escrow"]
-
-
-def caller():
-    return current_user.caller
-
-
 @blp.get("/models")
 @role_required(*ANALYSTS)
 def model_list():
-    return render_template("models/list.html", models=model_overview.overview(system(), caller()))
+    return render_template("models/list.html", models=model_overview.overview(system(), current_user.caller))
 
 
 @blp.get("/models/<name>/versions/<int:version>")
 @role_required(*ANALYSTS)
 def version_page(name: str, version: int):
-    shown = models.version(system(), caller(), name, version)
-    bundle = model_overview.bundle(system(), caller(), name, version)
+    shown = models.version(system(), current_user.caller, name, version)
+    bundle = model_overview.bundle(system(), current_user.caller, name, version)
     latest = system().catalog.latest(name)
     return render_template("models/version.html", model=shown, bundle=bundle, latest=latest.version,
                            elements=_by_file(shown["elements"], bundle["files"]))
@@ -52,7 +45,7 @@ def _by_file(elements: list[dict], files: dict) -> list[tuple[str, list[dict]]]:
 @blp.get("/models/<name>/versions/<int:version>/files/<file_name>")
 @role_required(*ANALYSTS)
 def download(name: str, version: int, file_name: str):
-    files = model_overview.bundle(system(), caller(), name, version)["files"]
+    files = model_overview.bundle(system(), current_user.caller, name, version)["files"]
     if file_name not in files:
         raise NotFound(f"version {version} of {name} has no file {file_name}")
     return Response(files[file_name], mimetype="application/xml", headers={
@@ -62,7 +55,7 @@ def download(name: str, version: int, file_name: str):
 @blp.get("/models/<name>/edit")
 @role_required(*ANALYSTS)
 def editor(name: str):
-    bundle = model_overview.bundle(system(), caller(), name)
+    bundle = model_overview.bundle(system(), current_user.caller, name)
     data = {"name": name, "version": bundle["version"], "main_file": bundle["main_file"],
             "files": list(bundle["files"].items()),  # [name, xml] pairs: the main file first
             "statuses": [s for s in statuses.ALL], "simulation_data": SIMULATION_DATA.get(name, {}),
@@ -73,7 +66,7 @@ def editor(name: str):
 @blp.get("/models/<name>/diff")
 @role_required(*ANALYSTS)
 def diff(name: str):
-    versions = [v["version"] for m in model_overview.overview(system(), caller()) if m["name"] == name
+    versions = [v["version"] for m in model_overview.overview(system(), current_user.caller) if m["name"] == name
                 for v in m["versions"]]
     if not versions:
         raise NotFound(f"no model {name!r}")
@@ -81,10 +74,10 @@ def diff(name: str):
     old = _version_arg("from", max((v for v in versions if v < new), default=new), versions)
     found = None
     if old != new:
-        found = model_diff.versions_diff(system(), caller(), name, old, new)
+        found = model_diff.versions_diff(system(), current_user.caller, name, old, new)
         for change in found["changes"]:
             change["text"] = model_diff.describe(change, _)
-    bundles = {side: model_overview.bundle(system(), caller(), name, number)
+    bundles = {side: model_overview.bundle(system(), current_user.caller, name, number)
                for side, number in (("from", old), ("to", new))}
     files = list(dict.fromkeys([*bundles["to"]["files"], *bundles["from"]["files"]]))
     return render_template("models/diff.html", name=name, versions=versions, old=old, new=new, diff=found,

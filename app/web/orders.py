@@ -9,6 +9,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.api.schemas import CancelSchema, OrderListQuerySchema, SignatureSchema
+from app.api.views import system
 from app.domain import statuses
 from app.services import orders, signature
 from app.domain.caller import ADMIN, ANALYST, BACKOFFICE, MANAGER
@@ -44,14 +45,6 @@ def signed_out_while_polling():
     return None
 
 
-def system():
-    return current_app.extensions["escrow"]
-
-
-def caller():
-    return current_user.caller
-
-
 # --- list -------------------------------------------------------------------------------------
 
 @blp.get("/orders")
@@ -63,12 +56,12 @@ def order_list():
     except ValidationError as invalid:
         query, problem = {}, invalid.messages
     page = max(_int(request.args.get("page"), 1), 1)
-    found, total = orders.find_orders(system(), caller(), status=query.get("status"), search=query.get("q"),
+    found, total = orders.find_orders(system(), current_user.caller, status=query.get("status"), search=query.get("q"),
                                       skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, company=query.get("company"))
     return render_template("orders/list.html", orders=found, total=total, page=page,
                            pages=max(math.ceil(total / PAGE_SIZE), 1), status=args.get("status", ""),
                            q=args.get("q", ""), company=args.get("company", ""), statuses=LIST_STATUSES, problem=problem,
-                           may_create=caller().role == MANAGER)
+                           may_create=current_user.caller.role == MANAGER)
 
 
 def _int(text, default: int) -> int:
@@ -80,7 +73,7 @@ def _int(text, default: int) -> int:
 @blp.route("/orders/new", methods=["GET", "POST"])
 @role_required(MANAGER)
 def new_order():
-    projects = orders.projects_for(caller())
+    projects = orders.projects_for(current_user.caller)
     if request.method == "GET":
         values = {name: "" for name in order_form.FIELDS}
         if len(projects) == 1:
@@ -90,7 +83,7 @@ def new_order():
     values, body, errors = order_form.read(request.form)
     if body is not None:
         try:
-            order = orders.create_order(system(), caller(), body, key)
+            order = orders.create_order(system(), current_user.caller, body, key)
         except Invalid as invalid:
             errors = order_form.flatten_errors(invalid.errors)
         except Conflict:
@@ -122,7 +115,7 @@ def _form(projects, values: dict, errors: dict, key: str):
 @blp.get("/orders/<order_id>")
 @role_required(*READERS)
 def order_page_view(order_id: str):
-    page = order_page(system(), caller(), order_id)
+    page = order_page(system(), current_user.caller, order_id)
     return _render("orders/show.html", page, model=files_of(page["order"]["model"]),
                    notes=_recall(order_id))
 
@@ -131,9 +124,9 @@ def order_page_view(order_id: str):
 @role_required(*READERS)
 def order_live(order_id: str):
     """The part of the order page that changes, for htmx polling: 204 while nothing changed."""
-    if request.args.get("seen") == page_stamp(system(), caller(), order_id):
+    if request.args.get("seen") == page_stamp(system(), current_user.caller, order_id):
         return "", 204
-    page = order_page(system(), caller(), order_id)
+    page = order_page(system(), current_user.caller, order_id)
     return _render("orders/_live.html", page, model=page["order"]["model"], notes={})
 
 
@@ -159,7 +152,7 @@ def diagram_view(diagram: dict, labels: dict) -> dict:
 def sign(order_id: str):
     try:
         code = SignatureSchema().load({"code": (request.form.get("code") or "").strip()[:20]})["code"]
-        signature.sign(system(), caller(), order_id, code)
+        signature.sign(system(), current_user.caller, order_id, code)
     except ValidationError:
         _remember(order_id, "code", _("The code is 6 digits from the buyer's SMS."))
     except signature.CodeRefused as refused:
@@ -185,7 +178,7 @@ def _code_refused(refused: signature.CodeRefused) -> str:
 @role_required(*READERS)
 def new_code(order_id: str):
     try:
-        signature.request_new_code(system(), caller(), order_id)
+        signature.request_new_code(system(), current_user.caller, order_id)
     except Throttled as throttled:
         _remember(order_id, "new_code", _("A new code can be sent in %(seconds)s s.",
                                           seconds=throttled.retry_after_s))
@@ -206,7 +199,7 @@ def cancel(order_id: str):
         _remember(order_id, "reason", _("Write why the order is cancelled (up to 500 characters)."))
         return _back(order_id)
     try:
-        orders.cancel_order(system(), caller(), order_id, reason)
+        orders.cancel_order(system(), current_user.caller, order_id, reason)
     except Conflict:
         _explain_conflict(order_id)
     else:
@@ -216,7 +209,7 @@ def cancel(order_id: str):
 
 def _explain_conflict(order_id: str) -> None:
     """Someone or something was first (a signature, a cancel, the process): say where it is now."""
-    view = orders.show_order(system(), caller(), order_id)
+    view = orders.show_order(system(), current_user.caller, order_id)
     flash(_("That is not possible any more: the order is now \u201c%(status)s\u201d.",
             status=str(STATUSES.get(view["status"], (view["status"],))[0])), "error")
 
