@@ -131,12 +131,7 @@ def build(settings: Settings | None = None, **overrides) -> System:
     relay = OutboxRelay(repo, producer, settings)
     scheduler = Scheduler(repo, producer, settings)
 
-    def on_write(order_id, doc, queued):
-        if queued:  # the events the write queued (or True: some)
-            relay.hint(order_id, context=isinstance(queued, list) and any(
-                event["topic"] == topics.CONTEXT for event in queued))
-        scheduler.hint(order_id, doc)
-    repo.on_write = on_write
+    route_writes(repo, relay, scheduler)
     repo.on_history = saga.history_committed
 
     handlers = saga.instrument_handlers(registry.load_all())
@@ -163,6 +158,15 @@ def build(settings: Settings | None = None, **overrides) -> System:
                     scheduler=scheduler, embedded_kafka=embedded_kafka)
     gauges.GAUGE_COLLECTOR.watch(system)  # what /metrics reads at scrape time
     return system
+
+
+def route_writes(repo: OrderRepository, relay: OutboxRelay, scheduler: Scheduler) -> None:
+    """A write in this process tells the relay the events it queued and the scheduler the
+    order's wake-up time."""
+    def on_write(order_id, doc, queued):
+        relay.hint(order_id, queued)
+        scheduler.hint(order_id, doc)
+    repo.on_write = on_write
 
 
 def make_engine(settings: Settings, handler_names) -> ProcessEngine:

@@ -45,9 +45,12 @@ class OutboxRelay:
         self._last_scan = 0.0
         self.published = 0
 
-    def hint(self, order_id: str, context: bool = False) -> None:
-        """A write in this process queued events on the order; `context`: one of them asks for
-        a context record (the relay then reads the whole order at once, outbox included)."""
+    def hint(self, order_id: str, queued: list[dict]) -> None:
+        """A write in this process queued these events on the order. If one of them asks for a
+        context record, the relay reads the whole order at once, outbox included."""
+        if not queued:
+            return
+        context = any(event["topic"] == topics.CONTEXT for event in queued)
         with self._wake:
             self._hints[order_id] = self._hints.get(order_id, False) or context
             self._wake.notify()

@@ -18,6 +18,7 @@ from collections import defaultdict
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from app.adapters.sms.outbox import DevOutbox
+from app.bootstrap import route_writes
 from app.messaging import kafka, topics
 from app.messaging.outbox import OutboxRelay
 from app.signing import SigningService, SigningSettings
@@ -115,11 +116,7 @@ class Plant:
         self.relay = OutboxRelay(s.repo, producer, self.settings, boundary_hook=self._hook("relay"))
         self.scheduler = Scheduler(s.repo, producer, self.settings)
 
-        def on_write(order_id, doc, queued):
-            if queued:
-                self.relay.hint(order_id)
-            self.scheduler.hint(order_id, doc)
-        s.repo.on_write = on_write
+        route_writes(s.repo, self.relay, self.scheduler)
 
     def step(self) -> None:
         """One turn of each part; a crash restarts the process."""
